@@ -1,0 +1,312 @@
+"""``EcallClient``: send SMS, fax and voice messages, query their status, read inbound SMS."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+from airflow_provider_ecall.client import validation as check
+from airflow_provider_ecall.client.errors import (
+    AUTH_CODES,
+    CREDIT_CODES,
+    TRANSIENT_CODES,
+    UNKNOWN_JOB_CODES,
+    EcallAuthError,
+    EcallCreditError,
+    EcallError,
+    EcallRequestError,
+    EcallResponseError,
+    EcallServerError,
+    EcallValidationError,
+    describe,
+)
+from airflow_provider_ecall.client.messages import Message
+from airflow_provider_ecall.client.privacy import mask_addresses
+from airflow_provider_ecall.client.responses import (
+    InboundSms,
+    ResultBody,
+    StatusRecord,
+    parse_incoming,
+    parse_result,
+    parse_statuses,
+)
+from airflow_provider_ecall.client.results import BatchResult, SendResult
+from airflow_provider_ecall.client.text import measure
+from airflow_provider_ecall.client.transport import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    MAX_BODY_BYTES,
+    Answer,
+    Timeout,
+    Transport,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE: Final = 100
+MAX_WINDOW_SPLITS: Final = 16
+TOO_MANY_STATUSES: Final = 11701
+
+
+def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallError:
+    """The typed error for an answer that is not "HTTP 200 and ResultCode 0"."""
+    code = None if result is None else result.code
+    text = None if result is None else result.text
+    what = describe(code, text)
+    kind: type[EcallError]
+    if answer.status == 401 or code in AUTH_CODES:
+        kind, summary = EcallAuthError, "credentials refused"
+    elif answer.status == 403 or code in CREDIT_CODES:
+        kind, summary = EcallCreditError, "not enough credit"
+    elif answer.status >= 500 or answer.status in {408, 429} or code in TRANSIENT_CODES:
+        kind, summary = EcallServerError, "eCall failed"
+    elif answer.status == 200 and result is None:
+        kind, summary = EcallResponseError, "unreadable answer"
+    elif 400 <= answer.status < 500 or answer.status == 200:
+        kind, summary = EcallRequestError, "request refused"
+    else:
+        kind, summary = EcallResponseError, "unexpected answer"
+    return kind(
+        f"{path}: {summary} (HTTP {answer.status}, {what})",
+        http_status=answer.status,
+        result_code=code,
+        result_text=text,
+        body=answer.body,
+    )
+
+
+def _read_result(answer: Answer) -> ResultBody | None:
+    """The ``<Result>`` of an answer; None for a non-XML body, re-raised for a 200."""
+    try:
+        return parse_result(answer.body)
+    except EcallResponseError as exc:
+        if answer.status == 200:
+            exc.http_status = 200
+            exc.body = answer.body
+            raise
+        return None
+
+
+class EcallClient:
+    """A client of the eCall HTTPS interface (``https://url.ecall.ch/Api/…``).
+
+    Every request is a POST form in UTF-8 over one keep-alive session; credentials travel in
+    the body only. Success is HTTP 200 with result code 0; anything else raises a subclass of
+    :class:`~airflow_provider_ecall.client.errors.EcallError`.
+
+    :param base_url: the service root; ``http://`` only for loopback (the sandbox).
+    :param username: the account or interface user (vendor ``UserName``).
+    :param password: its password (vendor ``Password``); never logged or shown.
+    :param session: a ``requests.Session`` to send through (tests, proxies, adapters).
+    :param timeout: seconds, or ``(connect, read)`` seconds.
+    :param batch_size: recipients per request; longer lists become several requests.
+    :param connect_retries: extra attempts when no connection could be made at all.
+    :param max_body_bytes: the cap on answer bodies.
+    :param verify: TLS verification (True or a CA bundle path; False only explicitly).
+    :param pool_size: keep-alive connections for concurrent senders.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        username: str = "",
+        password: str = "",
+        *,
+        session: requests.Session | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        connect_retries: int = 2,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        verify: bool | str = True,
+        pool_size: int = 32,
+    ) -> None:
+        if not username:
+            raise EcallValidationError("username", "is required")
+        if not password:
+            raise EcallValidationError("password", "is required")
+        self.username = username
+        self.__password = password
+        self.batch_size = check.integer("batch_size", batch_size, low=1, high=100_000)
+        self._transport = Transport(
+            base_url,
+            session=session,
+            timeout=timeout,
+            connect_retries=connect_retries,
+            max_body_bytes=max_body_bytes,
+            verify=verify,
+            pool_size=pool_size,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The service root requests go to."""
+        return self._transport.base_url
+
+    def __repr__(self) -> str:
+        return f"EcallClient(base_url={self.base_url!r}, username={self.username!r})"
+
+    def __enter__(self) -> EcallClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool (when the client created the session)."""
+        self._transport.close()
+
+    def _call(self, path: str, params: Mapping[str, str]) -> Answer:
+        form = {"UserName": self.username, "Password": self.__password, **params}
+        return self._transport.post(path, form)
+
+    def _checked(self, path: str, params: Mapping[str, str]) -> tuple[Answer, ResultBody]:
+        answer = self._call(path, params)
+        result = _read_result(answer)
+        if answer.status != 200 or result is None or result.code != 0:
+            raise _error_for(path, answer, result)
+        return answer, result
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def plan(self, message: Message) -> list[Message]:
+        """Split a message into the requests :meth:`send` makes, each with its JobID.
+
+        :raises EcallValidationError: when a JobID is too long to carry a batch suffix.
+        """
+        size = min(self.batch_size, message.max_batch or self.batch_size)
+        recipients = message.recipients
+        chunks = [recipients[i : i + size] for i in range(0, len(recipients), size)]
+        base = message.job_id or uuid.uuid4().hex
+        if len(chunks) == 1:
+            return [message.with_recipients(chunks[0], base)]
+        suffix_length = len(str(len(chunks))) + 1
+        if len(base) + suffix_length > check.MAX_JOB_ID_LENGTH:
+            raise EcallValidationError(
+                "job_id",
+                f"must be at most {check.MAX_JOB_ID_LENGTH - suffix_length} characters when "
+                f"the recipients go out in {len(chunks)} requests (a '-N' suffix is added)",
+            )
+        return [message.with_recipients(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
+
+    def send(self, message: Message, *, skip_existing: bool = False) -> SendResult:
+        """Send a message, in as many requests as its recipients need.
+
+        :param message: an :class:`SmsMessage`, :class:`FaxMessage` or :class:`VoiceMessage`.
+        :param skip_existing: first ask ``Api/State`` for each request's JobID and do not send
+            a request eCall already has (safe re-runs after a lost answer).
+        :return: one :class:`BatchResult` per request.
+        :raises EcallError: the first failing request's error; ``error.completed`` lists the
+            batches accepted before it.
+        """
+        done: list[BatchResult] = []
+        for part in self.plan(message):
+            try:
+                done.append(self._send_one(part, skip_existing=skip_existing))
+            except EcallError as exc:
+                exc.completed = tuple(done)
+                raise
+        return SendResult(message.kind, message.endpoint, tuple(done))
+
+    def _send_one(self, part: Message, *, skip_existing: bool) -> BatchResult:
+        job_id = part.job_id or ""
+        count = len(part.recipients)
+        if skip_existing:
+            existing = self.get_status(job_id=job_id)
+            if existing:
+                log.info("eCall %s job %s exists already: not sending again", part.endpoint, job_id)
+                return BatchResult(job_id, count, None, 0, "already sent", existing)
+        self._log_send(part)
+        answer, result = self._checked(part.endpoint, part.to_params())
+        log.info("eCall %s job %s accepted: %s", part.endpoint, job_id, result.text)
+        return BatchResult(job_id, count, answer.status, 0, result.text or "OK")
+
+    @staticmethod
+    def _log_send(part: Message) -> None:
+        size = f"{len(part.message)} characters"
+        if part.kind == "sms":
+            found = measure(part.message)
+            size = f"{found.units} {found.encoding} characters, {found.pages} page(s)"
+        log.info(
+            "eCall %s to %s (%d recipient(s)), %s, job %s",
+            part.endpoint,
+            mask_addresses(part.recipients),
+            len(part.recipients),
+            size,
+            part.job_id,
+        )
+
+    # -- status ----------------------------------------------------------------------------
+
+    def get_status(
+        self,
+        *,
+        job_id: str | None = None,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> tuple[StatusRecord, ...]:
+        """Query ``Api/State`` by JobID, or by a time window of original send times.
+
+        :param job_id: the job to look up; an unknown job gives an empty tuple.
+        :param start_date: the window's start (naive = UTC), with ``end_date``.
+        :param end_date: the window's end.
+        :return: one record per recipient and job. A window eCall finds too large (11701) is
+            split in halves and queried again.
+        """
+        if job_id is not None:
+            if start_date is not None or end_date is not None:
+                raise EcallValidationError("job_id", "give a job_id or a window, not both")
+            return self._state({"JobID": check.job_id(job_id)})
+        if start_date is None or end_date is None:
+            raise EcallValidationError("start_date", "give a job_id, or start_date and end_date")
+        start, end = check.send_date(start_date), check.send_date(end_date)
+        if end <= start:
+            raise EcallValidationError("end_date", "must be after start_date")
+        return self._window(start, end, MAX_WINDOW_SPLITS)
+
+    def _window(self, start: datetime, end: datetime, splits: int) -> tuple[StatusRecord, ...]:
+        try:
+            return self._state({"StartDate": start.isoformat(), "EndDate": end.isoformat()})
+        except EcallRequestError as exc:
+            if exc.result_code != TOO_MANY_STATUSES or splits == 0:
+                raise
+        middle = start + (end - start) / 2
+        log.info("eCall Api/State: window too large, splitting at %s", middle.isoformat())
+        return self._window(start, middle, splits - 1) + self._window(middle, end, splits - 1)
+
+    def _state(self, params: Mapping[str, str]) -> tuple[StatusRecord, ...]:
+        answer = self._call("Api/State", params)
+        if answer.status == 200:
+            return parse_statuses(answer.body)
+        result = _read_result(answer)
+        if result is not None and result.code in UNKNOWN_JOB_CODES and "JobID" in params:
+            return ()
+        raise _error_for("Api/State", answer, result)
+
+    # -- inbound SMS -----------------------------------------------------------------------
+
+    def get_next_inbound(self, *, mobile_number: str | None = None) -> InboundSms | None:
+        """The oldest cached inbound SMS, not removed; None when the cache is empty.
+
+        :param mobile_number: only messages to this leased number.
+        """
+        params = {} if mobile_number is None else {"MobileNumber": mobile_number}
+        answer = self._call("Api/Cache/GetNextMessage", params)
+        if answer.status != 200:
+            raise _error_for("Api/Cache/GetNextMessage", answer, _read_result(answer))
+        result, sms = parse_incoming(answer.body)
+        if sms is None and result.code not in {0, 11204}:
+            raise _error_for("Api/Cache/GetNextMessage", answer, result)
+        return sms
+
+    def delete_inbound(self, message_id: str) -> None:
+        """Remove a processed inbound SMS from the cache.
+
+        :param message_id: the ``MessageID`` of :meth:`get_next_inbound`'s message.
+        """
+        self._checked("Api/Cache/DeleteMessage", {"MessageID": message_id})

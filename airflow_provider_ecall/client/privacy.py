@@ -1,0 +1,40 @@
+"""Masking of personal data for logs: phone numbers are shown as ``+41******233``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_KEEP_HEAD = 3
+_KEEP_TAIL = 3
+
+
+def mask_address(address: str) -> str:
+    """Mask one recipient for logs.
+
+    Numbers keep their first three and last three characters (``+41******233``); shorter
+    numbers and address-book names keep only their first character.
+
+    :param address: a phone number, e-mail address or address-book name.
+    :return: the masked form, never the full value.
+    """
+    value = address.strip()
+    if len(value) > _KEEP_HEAD + _KEEP_TAIL + 1 and value.lstrip("+").isdigit():
+        hidden = len(value) - _KEEP_HEAD - _KEEP_TAIL
+        return value[:_KEEP_HEAD] + "*" * hidden + value[-_KEEP_TAIL:]
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return value[:1] + "***" if value else ""
+
+
+def mask_addresses(addresses: Iterable[str], *, limit: int = 5) -> str:
+    """Mask several recipients for one log line, naming at most ``limit`` of them.
+
+    :param addresses: the recipients.
+    :param limit: how many to show before summarising the rest as ``(+N more)``.
+    :return: e.g. ``"+41******233;+41******244 (+3 more)"``.
+    """
+    items = list(addresses)
+    shown = ";".join(mask_address(item) for item in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} (+{rest} more)" if rest > 0 else shown

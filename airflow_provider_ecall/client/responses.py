@@ -1,0 +1,194 @@
+"""Parsing of eCall's XML bodies: ``<Result>``, ``<Statuses>``/``<Status>``, ``<IncomingSMS>``.
+
+Bodies are untrusted network input: they are parsed with defusedxml (no DTDs, no entities,
+no external references) after the client has capped their size, and matched by local element
+name so the DataContract namespace does not matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final, Literal
+from xml.etree.ElementTree import Element
+
+from airflow_provider_ecall.client.errors import EcallResponseError
+
+Outcome = Literal["pending", "delivered", "failed", "unknown"]
+
+# Status codes of the reference (section 5, older vendor docs): which are final, and how.
+_DELIVERED: Final = frozenset({8, 10, 33, 34, 41})
+_FAILED: Final = frozenset({2, 42})
+_PENDING: Final = frozenset({0, 1, 3, 9, 30, 31, 39})
+_STATUS_FIELDS: Final = frozenset({"JobID", "Address", "StatusCode", "StatusText", "TimeStamp"})
+
+
+@dataclass(frozen=True)
+class ResultBody:
+    """The ``<Result>`` of an answer.
+
+    :param code: ``ResultCode`` (0 = OK), None when absent.
+    :param text: ``ResultText``.
+    :param additional_info: ``AdditionalInfo``, when not nil.
+    """
+
+    code: int | None
+    text: str | None
+    additional_info: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """One ``<Status>`` of a status query (one recipient of one job).
+
+    :param job_id: the JobID, when eCall names it.
+    :param address: the recipient, when eCall names it.
+    :param status_code: eCall's status code (1 transmitted, 8 delivered, 34 confirmed, …).
+    :param status_text: eCall's words for it.
+    :param timestamp: ``TimeStamp`` read as a datetime, when it parses.
+    :param raw_timestamp: ``TimeStamp`` as sent.
+    :param extra: every other child element, by local name.
+    """
+
+    job_id: str | None
+    address: str | None
+    status_code: int | None
+    status_text: str | None
+    timestamp: datetime | None
+    raw_timestamp: str | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> Outcome:
+        """``pending``, ``delivered`` or ``failed`` by the known codes, else ``unknown``."""
+        code = self.status_code
+        if code in _DELIVERED:
+            return "delivered"
+        if code in _FAILED:
+            return "failed"
+        if code in _PENDING or (code is not None and 101 <= code <= 501):
+            return "pending"
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One cached inbound SMS (``Api/Cache/GetNextMessage``)."""
+
+    message_id: str
+    message: str
+    address_from: str | None
+    address_to: str | None
+    timestamp: datetime | None
+    raw_timestamp: str | None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def parse_xml(body: bytes) -> Element:
+    """Parse an untrusted body; anything unsafe or malformed raises EcallResponseError."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    try:
+        root: Element = fromstring(body)
+    except DefusedXmlException as exc:
+        raise EcallResponseError(f"refused an unsafe XML body ({type(exc).__name__})") from None
+    except (ParseError, ValueError) as exc:
+        raise EcallResponseError(f"the body is not well-formed XML ({exc})") from None
+    return root
+
+
+def _children(element: Element) -> dict[str, str]:
+    return {_local(child.tag): (child.text or "").strip() for child in element}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _find(root: Element, name: str) -> Element | None:
+    return next((el for el in root.iter() if _local(el.tag) == name), None)
+
+
+def parse_result(body: bytes) -> ResultBody:
+    """Read ``ResultCode``/``ResultText`` from a ``<Result>`` body (or one nesting it)."""
+    root = parse_xml(body)
+    result = root if _local(root.tag) == "Result" else _find(root, "Result")
+    if result is None:
+        raise EcallResponseError(f"expected a <Result> body, got <{_local(root.tag)}>")
+    values = _children(result)
+    code = _int_or_none(values.get("ResultCode"))
+    if code is None:
+        raise EcallResponseError("the <Result> body has no numeric ResultCode")
+    info = values.get("AdditionalInfo") or None
+    return ResultBody(code, values.get("ResultText"), info)
+
+
+def read_timestamp(raw: str | None) -> datetime | None:
+    """Read ISO 8601 or eCall's ``dd.mm.yyyy hh:mm:ss``; None when neither fits."""
+    if not raw:
+        return None
+    for pattern in (None, "%d.%m.%Y %H:%M:%S"):
+        try:
+            return (
+                datetime.fromisoformat(raw) if pattern is None else datetime.strptime(raw, pattern)
+            )
+        except ValueError:
+            continue
+    return None
+
+
+def _status(element: Element) -> StatusRecord:
+    values = _children(element)
+    raw_time = values.get("TimeStamp") or None
+    return StatusRecord(
+        job_id=values.get("JobID") or None,
+        address=values.get("Address") or None,
+        status_code=_int_or_none(values.get("StatusCode")),
+        status_text=values.get("StatusText") or None,
+        timestamp=read_timestamp(raw_time),
+        raw_timestamp=raw_time,
+        extra={k: v for k, v in values.items() if k not in _STATUS_FIELDS},
+    )
+
+
+def _status_elements(root: Element) -> Iterator[Element]:
+    if _local(root.tag) == "Status":
+        yield root
+        return
+    yield from (el for el in root.iter() if _local(el.tag) == "Status")
+
+
+def parse_statuses(body: bytes) -> tuple[StatusRecord, ...]:
+    """Read a status answer: ``<Statuses>`` of ``<Status>``, or a bare ``<Status>``."""
+    root = parse_xml(body)
+    if _local(root.tag) not in {"Statuses", "Status", "ArrayOfStatus"}:
+        raise EcallResponseError(f"expected <Statuses>, got <{_local(root.tag)}>")
+    return tuple(_status(element) for element in _status_elements(root))
+
+
+def parse_incoming(body: bytes) -> tuple[ResultBody, InboundSms | None]:
+    """Read an ``<IncomingSMS>`` answer: its result and the message, if one was cached."""
+    root = parse_xml(body)
+    result = parse_result(body)
+    sms = _find(root, "SMS")
+    message_id = _find(root, "MessageID")
+    if sms is None or message_id is None or not (message_id.text or "").strip():
+        return result, None
+    values = _children(sms)
+    raw_time = values.get("TimeStamp") or None
+    return result, InboundSms(
+        message_id=(message_id.text or "").strip(),
+        message=values.get("Message", ""),
+        address_from=values.get("AddressFrom") or None,
+        address_to=values.get("AddressTo") or None,
+        timestamp=read_timestamp(raw_time),
+        raw_timestamp=raw_time,
+    )

@@ -1,0 +1,199 @@
+"""HTTP transport: one keep-alive ``requests`` session, POST form bodies, capped reads.
+
+The only automatic retry is urllib3's *connect* retry: it fires only when no connection
+could be made, so the request cannot have reached eCall. A read timeout, a dropped
+connection or any answer is returned or raised once, never resent here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from airflow_provider_ecall.client.errors import (
+    EcallConnectionError,
+    EcallResponseError,
+    EcallServerError,
+    EcallTlsError,
+    EcallValidationError,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+DEFAULT_BASE_URL: Final = "https://url.ecall.ch"
+DEFAULT_TIMEOUT: Final = (5.0, 30.0)
+MAX_BODY_BYTES: Final = 256 * 1024
+Timeout = float | tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer: status and body (at most the cap)."""
+
+    status: int
+    body: bytes
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Accept ``https://`` URLs, and ``http://`` only for loopback hosts (the sandbox).
+
+    :return: the URL without a trailing slash.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise EcallValidationError("base_url", f"must be an http(s) URL with a host: {url!r}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise EcallValidationError("base_url", "must not carry credentials, a query or fragment")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise EcallValidationError(
+            "base_url", "plain http is refused except for loopback hosts; use https"
+        )
+    return url.strip().rstrip("/")
+
+
+def _new_session(connect_retries: int, pool_size: int) -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=connect_retries,
+        connect=connect_retries,
+        read=0,
+        redirect=0,
+        status=0,
+        other=0,
+        allowed_methods=None,
+        backoff_factor=0.2,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=pool_size)
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class Transport:
+    """POSTs forms to ``base_url`` and returns capped answers, mapping network failures.
+
+    :param base_url: e.g. ``https://url.ecall.ch``.
+    :param session: a ``requests.Session`` to use (its adapters are kept as they are).
+    :param timeout: seconds, or ``(connect, read)`` seconds.
+    :param connect_retries: extra connection attempts when no connection could be made.
+    :param max_body_bytes: answers longer than this are refused without reading them whole.
+    :param verify: TLS verification: True, or a CA bundle path. Switching it off takes an
+        explicit ``False``.
+    :param pool_size: keep-alive connections kept for concurrent use.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session | None,
+        timeout: Timeout,
+        connect_retries: int,
+        max_body_bytes: int,
+        verify: bool | str,
+        pool_size: int,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self._owns_session = session is None
+        self._session = session or _new_session(connect_retries, pool_size)
+        self.timeout = timeout
+        self.max_body_bytes = max_body_bytes
+        self._verify = verify
+
+    def close(self) -> None:
+        """Close the session if this transport created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def post(self, path: str, form: Mapping[str, str]) -> Answer:
+        """POST ``form`` to ``path`` and return the answer.
+
+        :raises EcallConnectionError: no connection could be made (nothing was delivered).
+        :raises EcallServerError: timeout or dropped connection after sending.
+        :raises EcallResponseError: a redirect, or a body over the cap.
+        """
+        import requests
+
+        url = f"{self.base_url}/{path}"
+        try:
+            response = self._session.post(
+                url,
+                data=dict(form),
+                timeout=self.timeout,
+                verify=self._verify,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.SSLError:
+            raise EcallTlsError(f"TLS verification with {self.base_url} failed") from None
+        except requests.exceptions.ConnectTimeout:
+            raise EcallConnectionError(f"could not connect to {self.base_url} in time") from None
+        except requests.exceptions.ReadTimeout:
+            raise EcallServerError(
+                f"{path}: no answer within the read timeout; the request may have reached eCall"
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise _connection_error(path, self.base_url, exc) from None
+        except requests.exceptions.RequestException as exc:
+            raise EcallServerError(f"{path}: request failed ({type(exc).__name__})") from None
+        with response:
+            return Answer(response.status_code, self._read(path, response))
+
+    def _read(self, path: str, response: requests.Response) -> bytes:
+        import requests
+        from urllib3.exceptions import HTTPError
+
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise EcallResponseError(
+                f"{path}: answer of {declared} bytes exceeds the {self.max_body_bytes}-byte cap",
+                http_status=response.status_code,
+            )
+        try:
+            body: bytes = response.raw.read(self.max_body_bytes + 1, decode_content=True)
+        except (requests.exceptions.RequestException, HTTPError, OSError, ValueError) as exc:
+            raise EcallServerError(
+                f"{path}: the answer broke off ({type(exc).__name__}); the request may have "
+                "reached eCall",
+                http_status=response.status_code,
+            ) from None
+        if len(body) > self.max_body_bytes:
+            raise EcallResponseError(
+                f"{path}: answer exceeds the {self.max_body_bytes}-byte cap",
+                http_status=response.status_code,
+            )
+        return body
+
+
+def _connection_error(path: str, base_url: str, exc: Exception) -> EcallServerError:
+    """Tell "never connected" (safe, nothing delivered) from "dropped after sending"."""
+    from urllib3.exceptions import NewConnectionError
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, NewConnectionError):
+            return EcallConnectionError(f"could not connect to {base_url} (nothing was sent)")
+        reason = getattr(cause, "reason", None)
+        cause = reason if isinstance(reason, BaseException) else cause.__context__
+    return EcallServerError(
+        f"{path}: the connection dropped before an answer; the request may have reached eCall"
+    )

@@ -1,0 +1,193 @@
+"""Field rules checked before any request. Each raises :class:`EcallValidationError`
+naming the field and the rule; each returns the value in the form it travels in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Final
+
+from airflow_provider_ecall.client.errors import EcallValidationError
+
+_NUMBER_FORMATTING: Final = re.compile(r"[\s\-./()]")
+_INTERNATIONAL: Final = re.compile(r"^(?:\+|00)([1-9]\d{5,15})$")
+_EMAIL: Final = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
+_URL: Final = re.compile(r"^https?://[^\s;]+$", re.IGNORECASE)
+_JOB_ID: Final = re.compile(r"^[\x21-\x7e]{1,50}$")
+_SENDER_DIGITS: Final = re.compile(r"^\+?\d{1,16}$")
+_SENDER_TEXT: Final = re.compile(r"^[\x20-\x7e]{1,11}$")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK: Final = re.compile(r"[\r\n\t]")
+MAX_NAME_LENGTH: Final = 100
+MAX_JOB_ID_LENGTH: Final = 50
+
+
+def text(field: str, value: object, *, max_length: int | None = None, multiline: bool) -> str:
+    """Check a text field: a non-blank ``str`` without control characters.
+
+    :param field: the field name for the error.
+    :param value: the value given.
+    :param max_length: the longest allowed length in characters, if any.
+    :param multiline: whether line breaks are allowed.
+    :return: the text unchanged.
+    """
+    if not isinstance(value, str):
+        raise EcallValidationError(field, f"must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise EcallValidationError(field, "must not be empty")
+    if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
+        kind = "control characters" if multiline else "line breaks or control characters"
+        raise EcallValidationError(field, f"must not contain {kind}")
+    if max_length is not None and len(value) > max_length:
+        raise EcallValidationError(
+            field, f"is {len(value)} characters long; at most {max_length} are allowed"
+        )
+    return value
+
+
+def split_list(field: str, value: object) -> tuple[str, ...]:
+    """Turn ``"a;b"`` or ``["a", "b"]`` into ``("a", "b")``; blank entries are dropped.
+
+    :raises EcallValidationError: for another type or when no entry is left.
+    """
+    if isinstance(value, str):
+        parts: Sequence[object] = value.split(";")
+    elif isinstance(value, Sequence):
+        parts = value
+    else:
+        raise EcallValidationError(field, "must be a string with ';' or a list of strings")
+    entries: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise EcallValidationError(field, f"entries must be strings, not {type(part).__name__}")
+        entries.extend(item.strip() for item in part.split(";") if item.strip())
+    if not entries:
+        raise EcallValidationError(field, "must name at least one recipient")
+    return tuple(entries)
+
+
+def international_number(field: str, value: str, *, max_digits: int = 15) -> str:
+    """Check an international phone number (``+41…`` or ``0041…``) and strip its formatting.
+
+    :param max_digits: the most digits after the ``+``/``00`` prefix (E.164: 15).
+    :return: the number without spaces, dashes, dots, slashes or brackets.
+    """
+    compact = _NUMBER_FORMATTING.sub("", value)
+    found = _INTERNATIONAL.match(compact)
+    if found is None or len(found.group(1)) > max_digits:
+        raise EcallValidationError(
+            field,
+            f"{value!r} is not an international number ('+' or '00', then the country code "
+            f"and number, 6 to {max_digits} digits)",
+        )
+    return compact
+
+
+def recipient(field: str, value: str, *, names: bool, emails: bool = False) -> str:
+    """Check one recipient: an international number, or an address-book name / e-mail.
+
+    :param names: whether address-book names (starting with a letter) are allowed.
+    :param emails: whether e-mail addresses and http(s) URLs are allowed.
+    """
+    if value[0] in "+(0123456789":
+        return international_number(field, value)
+    if emails and (_EMAIL.match(value) or _URL.match(value)):
+        return value
+    if names and value[0].isalpha() and not _CONTROL.search(value):
+        if len(value) > MAX_NAME_LENGTH:
+            raise EcallValidationError(field, f"address-book names are at most {MAX_NAME_LENGTH}")
+        return value
+    allowed = ["an international number (+41… or 0041…)"]
+    if names:
+        allowed.append("an address-book name starting with a letter")
+    if emails:
+        allowed.append("an e-mail address or http(s) URL")
+    raise EcallValidationError(field, f"{value!r} is not " + ", or ".join(allowed))
+
+
+def job_id(value: object) -> str:
+    """Check a JobID: 1–50 printable ASCII characters without spaces (vendor: ≤ 50)."""
+    if not isinstance(value, str) or not _JOB_ID.match(value):
+        raise EcallValidationError(
+            "job_id", "must be 1 to 50 printable ASCII characters without spaces"
+        )
+    return value
+
+
+def sender(field: str, value: object) -> str:
+    """Check a sender id: up to 16 digits (optional '+'), or up to 11 printable ASCII
+    characters including a letter (vendor: ``CallBack``)."""
+    if isinstance(value, str) and _SENDER_DIGITS.match(value):
+        return value
+    if (
+        isinstance(value, str)
+        and _SENDER_TEXT.match(value)
+        and any(ch.isalpha() for ch in value)
+        and value == value.strip()
+    ):
+        return value
+    raise EcallValidationError(
+        field,
+        "must be up to 16 digits (optionally with a leading '+') or up to 11 printable "
+        "ASCII characters including a letter",
+    )
+
+
+def integer(field: str, value: object, *, low: int, high: int) -> int:
+    """Check an integer (or a string of digits, as templates render) within ``low..high``."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not low <= number <= high:
+        raise EcallValidationError(field, f"must be a whole number from {low} to {high}")
+    return number
+
+
+def choice(field: str, value: object, options: Sequence[str]) -> str:
+    """Check a value against ``options`` case-insensitively; return the canonical spelling."""
+    if isinstance(value, str):
+        for option in options:
+            if option.lower() == value.strip().lower():
+                return option
+    raise EcallValidationError(field, "must be one of " + ", ".join(options))
+
+
+def flag(field: str, value: object) -> bool:
+    """Check a boolean; the strings ``true/false/1/0/yes/no`` are accepted from templates."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "false", "0", "no"}:
+        return value.strip().lower() in {"true", "1", "yes"}
+    raise EcallValidationError(field, "must be true or false")
+
+
+def send_date(value: object, *, timezone: str | tzinfo = "UTC") -> datetime:
+    """Read a send date (datetime, pendulum or ISO 8601 string) as an aware datetime.
+
+    A value without an offset is read in ``timezone``, so it always travels with one.
+
+    :param value: the date given.
+    :param timezone: the zone for naive values (the DAG's timezone in Airflow; UTC here).
+    """
+    import pendulum
+
+    zone = pendulum.timezone(timezone) if isinstance(timezone, str) else timezone
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            result: object = pendulum.parse(value.strip(), tz=None, strict=False)
+        except ValueError as exc:  # pendulum's ParserError is a ValueError
+            raise EcallValidationError("send_date", f"{value!r} is not an ISO 8601 date") from exc
+        if isinstance(result, datetime):
+            parsed = result
+        else:
+            raise EcallValidationError("send_date", f"{value!r} is not a date and time")
+    else:
+        raise EcallValidationError("send_date", "must be a datetime or an ISO 8601 string")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return pendulum.instance(parsed.replace(microsecond=0))
