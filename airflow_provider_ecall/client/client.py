@@ -24,7 +24,7 @@ from airflow_provider_ecall.client.errors import (
     describe,
 )
 from airflow_provider_ecall.client.messages import Message
-from airflow_provider_ecall.client.privacy import mask_addresses
+from airflow_provider_ecall.client.privacy import Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
     InboundSms,
     ResultBody,
@@ -68,6 +68,8 @@ def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallErr
         kind, summary = EcallServerError, "eCall failed"
     elif answer.status == 200 and result is None:
         kind, summary = EcallResponseError, "unreadable answer"
+    elif 300 <= answer.status < 400:
+        kind, summary = EcallRequestError, "redirected elsewhere; check the base URL"
     elif 400 <= answer.status < 500 or answer.status == 200:
         kind, summary = EcallRequestError, "request refused"
     else:
@@ -131,7 +133,7 @@ class EcallClient:
         if not password:
             raise EcallValidationError("password", "is required")
         self.username = username
-        self.__password = password
+        self._password = Secret(password)
         self.batch_size = check.integer("batch_size", batch_size, low=1, high=100_000)
         self._transport = Transport(
             base_url,
@@ -162,7 +164,7 @@ class EcallClient:
         self._transport.close()
 
     def _call(self, path: str, params: Mapping[str, str]) -> Answer:
-        form = {"UserName": self.username, "Password": self.__password, **params}
+        form = {"UserName": self.username, "Password": self._password.reveal(), **params}
         return self._transport.post(path, form)
 
     def _checked(self, path: str, params: Mapping[str, str]) -> tuple[Answer, ResultBody]:

@@ -1,4 +1,4 @@
-"""Masking of personal data for logs: phone numbers are shown as ``+41******233``."""
+"""Masking of personal data and secrets: numbers show as ``+41******233``, passwords never."""
 
 from __future__ import annotations
 
@@ -38,3 +38,24 @@ def mask_addresses(addresses: Iterable[str], *, limit: int = 5) -> str:
     shown = ";".join(mask_address(item) for item in items[:limit])
     rest = len(items) - limit
     return f"{shown} (+{rest} more)" if rest > 0 else shown
+
+
+class Secret:
+    """Holds a password so that ``repr``, ``str``, ``vars`` and tracebacks never show it.
+
+    :param value: the secret.
+    """
+
+    __slots__ = ("__value",)
+
+    def __init__(self, value: str) -> None:
+        self.__value = value
+
+    def reveal(self) -> str:
+        """The secret itself, for the one place that must send it."""
+        return self.__value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
