@@ -29,7 +29,9 @@ _CONN_FIELDS: dict[str, Any] = {
 }
 
 _UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden_fields": ["schema", "port", "extra"],
+    # Kebab-case keys: Airflow 3.2+ reads "hidden-fields" from provider info (a snake_case
+    # "hidden_fields" is ignored there); the hook converts them for older UIs.
+    "hidden-fields": ["schema", "port", "extra"],
     "relabeling": {"host": "Base URL", "login": "UserName", "password": "Password"},
     "placeholders": {
         "host": "https://url.ecall.ch",
@@ -59,6 +61,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "connection-type": "ecall",
                 "hook-class-name": "airflow_provider_ecall.hooks.ecall.EcallHook",
+                "hook-name": "eCall",
                 "conn-fields": _CONN_FIELDS,
                 "ui-field-behaviour": _UI_FIELD_BEHAVIOUR,
             }

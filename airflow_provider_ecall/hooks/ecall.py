@@ -1,0 +1,316 @@
+"""``EcallHook``: an Airflow Connection turned into an :class:`EcallClient`.
+
+The hook adds the Airflow concerns only — connection reading, secret masking, the connection
+form and ``test_connection`` — and the one place where a message value is built from keyword
+arguments. Every request goes through the client; there is no HTTP code here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from functools import cached_property
+from importlib import import_module
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
+from airflow_provider_ecall._compat import BaseHook, mask_secret
+from airflow_provider_ecall._kinds import FAX, SMS, SPECS, VOICE, KindSpec
+from airflow_provider_ecall.client import text, validation
+from airflow_provider_ecall.client.client import EcallClient
+from airflow_provider_ecall.client.errors import (
+    EcallAuthError,
+    EcallError,
+    EcallValidationError,
+    describe,
+)
+from airflow_provider_ecall.hooks._settings import (
+    ConnectionSettings,
+    connection_error,
+    read_settings,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind, Message
+    from airflow_provider_ecall.client.responses import StatusRecord
+    from airflow_provider_ecall.client.results import SendResult
+
+log = logging.getLogger(__name__)
+
+#: The JobID ``test_connection`` asks ``Api/State`` about; eCall knows no such job.
+CONNECTION_TEST_JOB_ID: Final = "airflow-connection-test"
+
+
+class EcallHook(BaseHook):
+    """Send SMS, fax and voice messages through an ``ecall`` connection.
+
+    Nothing is read or sent when the hook is created (DAG files are parsed constantly); the
+    connection is read on the first :meth:`get_client`.
+
+    :param ecall_conn_id: the Airflow connection: ``login`` = UserName, ``password``,
+        ``host`` = base URL (default ``https://url.ecall.ch``), extras ``timeout``,
+        ``default_callback`` and ``batch_size``.
+    """
+
+    conn_name_attr: ClassVar[str] = "ecall_conn_id"
+    default_conn_name: ClassVar[str] = "ecall_default"
+    conn_type: ClassVar[str] = "ecall"
+    hook_name: ClassVar[str] = "eCall"
+
+    def __init__(self, *, ecall_conn_id: str = default_conn_name) -> None:
+        super().__init__()
+        self.ecall_conn_id = ecall_conn_id
+
+    # -- connection --------------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        """The connection, read once and checked; its password is masked in logs at once.
+
+        :raises EcallValidationError: a connection field is missing or malformed.
+        """
+        conn = self.get_connection(self.ecall_conn_id)
+        if conn.password:
+            mask_secret(conn.password)
+        return read_settings(conn)
+
+    @cached_property
+    def _client(self) -> EcallClient:
+        found = self.settings
+        try:
+            return EcallClient(
+                found.base_url,
+                found.username,
+                found.password,
+                timeout=found.timeout,
+                batch_size=found.batch_size,
+            )
+        except EcallValidationError as exc:
+            raise connection_error(self.ecall_conn_id, exc) from exc
+
+    def get_client(self) -> EcallClient:
+        """The :class:`EcallClient` of this connection, created once per hook.
+
+        :raises EcallValidationError: the connection is incomplete, or names a plain
+            ``http://`` host that is not loopback.
+        """
+        return self._client
+
+    def get_conn(self) -> EcallClient:
+        """The same as :meth:`get_client` (Airflow's usual hook method name)."""
+        return self.get_client()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def build_message(
+        self,
+        kind: Kind,
+        fields: Mapping[str, object],
+        *,
+        truncate: bool = False,
+        timezone: str | tzinfo = "UTC",
+    ) -> Message:
+        """Build and validate the message value of one kind — the one builder.
+
+        :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
+        :param fields: the message fields by their python names (see the ``send_*`` methods).
+        :param truncate: shorten an SMS text that is too long (with an ellipsis) instead of
+            refusing it.
+        :param timezone: the zone a naive ``send_date`` is read in.
+        :raises EcallValidationError: a field breaks a rule; nothing was sent.
+        """
+        spec: KindSpec = SPECS[kind]
+        unknown = sorted(set(fields) - set(spec.fields))
+        if unknown:
+            raise EcallValidationError(unknown[0], f"is not a field of an eCall {kind} message")
+        values = dict(fields)
+        if spec is SMS and values.get("callback") is None:
+            values["callback"] = self.settings.default_callback
+        message = values.get("message")
+        if truncate and spec is SMS and isinstance(message, str):
+            values["message"] = text.truncate(message)
+            if values["message"] != message:
+                log.warning("eCall SMS text shortened from %d characters", len(message))
+        if values.get("send_date") is not None:
+            values["send_date"] = validation.send_date(values["send_date"], timezone=timezone)
+        return spec.build(values)
+
+    def send_message(
+        self,
+        kind: Kind,
+        fields: Mapping[str, object],
+        *,
+        truncate: bool = False,
+        skip_existing: bool = False,
+        timezone: str | tzinfo = "UTC",
+    ) -> SendResult:
+        """Build a message with :meth:`build_message` and send it.
+
+        :param skip_existing: first ask ``Api/State`` whether each request's JobID exists and
+            send only what eCall does not have yet (safe re-runs).
+        :return: the client's :class:`SendResult`.
+        :raises EcallError: validation (nothing sent), refusal, or a passing failure.
+        """
+        message = self.build_message(kind, fields, truncate=truncate, timezone=timezone)
+        return self.get_client().send(message, skip_existing=skip_existing)
+
+    def send_sms(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        notification_address: AddressInput | None = None,
+        notification_level: int | None = None,
+        callback: str | None = None,
+        answer: str | None = None,
+        msg_type: str | None = None,
+        no_log: bool = False,
+        truncate: bool = False,
+        skip_existing: bool = False,
+        timezone: str | tzinfo = "UTC",
+    ) -> SendResult:
+        """Send an SMS (vendor ``Api/Sms``); see :class:`~airflow_provider_ecall.client.SmsMessage`
+        for the fields. ``callback`` defaults to the connection's ``default_callback``.
+
+        :param truncate: shorten a text over the 10-page limit, ending it with an ellipsis.
+        :param skip_existing: do not send a JobID eCall already has.
+        :param timezone: the zone a naive ``send_date`` is read in.
+        """
+        given = locals()
+        return self.send_message(
+            "sms",
+            {name: given[name] for name in SMS.fields},
+            truncate=truncate,
+            skip_existing=skip_existing,
+            timezone=timezone,
+        )
+
+    def send_fax(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        calling_number: str | None = None,
+        subject: str | None = None,
+        header_id: str | None = None,
+        header_info: str | None = None,
+        number_of_retries: int | None = None,
+        retry_interval_in_minutes: int | None = None,
+        skip_existing: bool = False,
+        timezone: str | tzinfo = "UTC",
+    ) -> SendResult:
+        """Send a fax (vendor ``Api/Fax``); see :class:`~airflow_provider_ecall.client.FaxMessage`.
+
+        :param skip_existing: do not send a JobID eCall already has.
+        :param timezone: the zone a naive ``send_date`` is read in.
+        """
+        given = locals()
+        return self.send_message(
+            "fax",
+            {name: given[name] for name in FAX.fields},
+            skip_existing=skip_existing,
+            timezone=timezone,
+        )
+
+    def send_voice(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        language: str | None = None,
+        from_text: str | None = None,
+        skip_existing: bool = False,
+        timezone: str | tzinfo = "UTC",
+    ) -> SendResult:
+        """Call and speak a text (vendor ``Api/Voice``); see
+        :class:`~airflow_provider_ecall.client.VoiceMessage`.
+
+        :param skip_existing: do not send a JobID eCall already has.
+        :param timezone: the zone a naive ``send_date`` is read in.
+        """
+        given = locals()
+        return self.send_message(
+            "voice",
+            {name: given[name] for name in VOICE.fields},
+            skip_existing=skip_existing,
+            timezone=timezone,
+        )
+
+    def get_status(
+        self,
+        *,
+        job_id: str | None = None,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+    ) -> tuple[StatusRecord, ...]:
+        """Query ``Api/State`` by JobID or by a window of send times (sends nothing).
+
+        :param job_id: the job; an unknown job gives an empty tuple.
+        :param start_date: the window's start, with ``end_date``.
+        :param end_date: the window's end.
+        """
+        return self.get_client().get_status(job_id=job_id, start_date=start_date, end_date=end_date)
+
+    # -- Airflow UI ----------------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with a status query for a job that does not exist.
+
+        Nothing is sent and nothing is charged.
+
+        :return: ``(True, …)`` when eCall answers the query, ``(False, reason)`` otherwise.
+        """
+        try:
+            found = self.get_status(job_id=CONNECTION_TEST_JOB_ID)
+        except EcallAuthError as exc:
+            what = describe(exc.result_code, exc.result_text)
+            return False, f"credentials refused by eCall (HTTP {exc.http_status}, {what})"
+        except EcallError as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, (
+            f"eCall at {self.get_client().base_url} accepted the credentials of "
+            f"{self.settings.username!r} (status query answered, {len(found)} record(s))"
+        )
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, object]:
+        """Standard form fields to hide and relabel (Airflow UIs before 3.2 read this)."""
+        return {
+            "hidden_fields": list(_UI_FIELD_BEHAVIOUR["hidden-fields"]),
+            "relabeling": dict(_UI_FIELD_BEHAVIOUR["relabeling"]),
+            "placeholders": dict(_UI_FIELD_BEHAVIOUR["placeholders"]),
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, object]:
+        """The extra fields as form widgets (Airflow UIs before 3.2; needs Flask-AppBuilder).
+
+        Airflow 3.2+ reads the same fields from ``conn-fields`` in the provider info.
+        """
+        # Imported by name: Flask-AppBuilder and WTForms exist only where the old UI runs.
+        widget = import_module("flask_appbuilder.fieldwidgets").BS3TextFieldWidget
+        label = import_module("flask_babel").lazy_gettext
+        forms = import_module("wtforms")
+        validators = import_module("wtforms.validators")
+
+        widgets: dict[str, object] = {}
+        for name, spec in _CONN_FIELDS.items():
+            schema = spec["schema"]
+            integer = "integer" in schema["type"]
+            checks = [validators.Optional()]
+            if integer and "minimum" in schema:
+                checks.append(validators.NumberRange(min=schema["minimum"]))
+            widgets[name] = (forms.IntegerField if integer else forms.StringField)(
+                label(spec["label"]),
+                description=spec.get("description"),
+                validators=checks,
+                widget=widget(),
+            )
+        return widgets

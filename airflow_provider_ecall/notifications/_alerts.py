@@ -1,0 +1,158 @@
+"""Alert texts for notifiers: the default message per kind, and making any text sendable.
+
+Airflow 3 contexts differ by where the callback runs: a task callback has ``ti``,
+``exception`` (on failure) and ``run_id``; a DAG-level callback has ``dag``, ``run_id`` and
+``reason``, and ``ti`` only when the run had a relevant task. Only those keys are read here,
+each with a fallback, and every value is turned into ``str``. No Airflow import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+_SPACES: Final = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """What a callback context says, as strings (empty when the context lacks it).
+
+    :param dag_id: the DAG.
+    :param task_id: the task, or "" for a DAG-level callback without a task.
+    :param run_id: the DAG run.
+    :param state: the task state, or the DAG callback's reason ("" when unknown).
+    :param try_number: the try, "" when unknown.
+    :param error: ``ExceptionType: text`` of the failure, "" when there was none.
+    :param log_url: the task log URL, "" when unknown.
+    :param dag_level: whether the context came from a DAG-level callback.
+    """
+
+    dag_id: str
+    task_id: str
+    run_id: str
+    state: str
+    try_number: str
+    error: str
+    log_url: str
+    dag_level: bool
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))  # enum states render as their value
+
+
+def _attr(obj: object, name: str) -> str:
+    try:
+        return _text(getattr(obj, name, None))
+    except Exception:  # a property of a detached task instance may raise
+        return ""
+
+
+def _error(exception: object) -> str:
+    if exception is None or exception == "":
+        return ""
+    if isinstance(exception, BaseException):
+        detail = _SPACES.sub(" ", str(exception)).strip()
+        return f"{type(exception).__name__}: {detail}" if detail else type(exception).__name__
+    return _SPACES.sub(" ", str(exception)).strip()
+
+
+def facts(context: Mapping[str, object]) -> AlertFacts:
+    """Read the facts of an alert from an Airflow context of any callback kind."""
+    ti = context.get("ti")
+    dag = context.get("dag")
+    dag_level = "reason" in context
+    return AlertFacts(
+        dag_id=_attr(ti, "dag_id") or _attr(dag, "dag_id"),
+        task_id=_attr(ti, "task_id"),
+        run_id=_text(context.get("run_id")) or _attr(ti, "run_id"),
+        state=_text(context.get("reason")) if dag_level else _attr(ti, "state"),
+        try_number=_attr(ti, "try_number"),
+        error=_error(context.get("exception")),
+        log_url=_attr(ti, "log_url"),
+        dag_level=dag_level,
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _subject(found: AlertFacts) -> str:
+    state = found.state or ("failed" if found.error else "finished")
+    if found.dag_level:
+        last = f", last task {found.task_id}" if found.task_id else ""
+        return f"DAG {found.dag_id}: {state}{last}"
+    attempt = f" (try {found.try_number})" if found.try_number else ""
+    return f"task {found.dag_id}.{found.task_id} {state}{attempt}"
+
+
+def sms_text(found: AlertFacts) -> str:
+    """A short SMS: what, which run, a short error and the log link."""
+    parts = [f"Airflow: {_subject(found)}", f"run {found.run_id}"]
+    if found.error:
+        parts.append(_shorten(found.error, 120))
+    if found.log_url and not found.dag_level:
+        parts.append(found.log_url)
+    return "\n".join(parts)
+
+
+def fax_text(found: AlertFacts) -> str:
+    """A fax page: every fact on its own line, the error at length."""
+    lines = [
+        f"Airflow alert: {_subject(found)}",
+        "",
+        f"DAG: {found.dag_id}",
+        f"Task: {found.task_id or '-'}",
+        f"Run: {found.run_id}",
+        f"State: {found.state or '-'}",
+        f"Try: {found.try_number or '-'}",
+    ]
+    if found.error:
+        lines += ["", "Error:", _shorten(found.error, 2000)]
+    if found.log_url:
+        lines += ["", f"Log: {found.log_url}"]
+    return "\n".join(lines)
+
+
+def voice_text(found: AlertFacts) -> str:
+    """A spoken text: no links or run ids, a short error."""
+    said = f"Airflow alert. {_subject(found).replace('.', ' ')}."
+    if found.error:
+        said += f" {_shorten(found.error, 160)}."
+    return said
+
+
+DEFAULT_TEXT: Final[dict[str, Callable[[AlertFacts], str]]] = {
+    "sms": sms_text,
+    "fax": fax_text,
+    "voice": voice_text,
+}
+
+
+def default_message(kind: str, context: Mapping[str, object]) -> str:
+    """The default alert text of a kind for a callback context.
+
+    :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
+    :param context: the Airflow context the callback got.
+    """
+    return DEFAULT_TEXT[kind](facts(context))
+
+
+def sendable(kind: str, text: object, context: Mapping[str, object]) -> str:
+    """Make a rendered alert text sendable whatever it holds.
+
+    The value is turned into ``str``; a missing or blank text is replaced by the default
+    message; control characters become spaces (exception texts can carry ANSI colour codes).
+    Length is left to the hook (SMS texts are truncated there).
+    """
+    value = "" if text is None else str(text)
+    if not value.strip():
+        value = default_message(kind, context)
+    return _CONTROL.sub(" ", value)

@@ -1,0 +1,203 @@
+"""Notifiers that send an eCall SMS, fax or voice alert from a task or DAG callback.
+
+Use them as ``on_failure_callback``, ``on_success_callback``, ``on_retry_callback`` of a task
+or a DAG, alone or in a list; one instance may sit in ``default_args`` and serve every task.
+Each call renders a *copy* of the notifier, so the templates stay as written for the next
+task. Alerts do not fail on content: a missing or blank text becomes the default alert text
+of the kind, SMS texts are cut to the 10-page limit with an ellipsis.
+
+>>> on_failure_callback = EcallSmsNotifier(address="+41791112233")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from airflow_provider_ecall._compat import DAG, BaseNotifier, Context
+from airflow_provider_ecall._kinds import FAX, SMS, VOICE
+from airflow_provider_ecall._runtime import context_timezone
+from airflow_provider_ecall.client.errors import EcallError
+from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.notifications._alerts import sendable
+
+if TYPE_CHECKING:
+    import jinja2
+    from typing_extensions import Unpack
+
+    from airflow_provider_ecall._kinds import FaxFields, KindSpec, SmsFields, VoiceFields
+    from airflow_provider_ecall.client.results import SendResult
+
+__all__ = [
+    "EcallFaxNotifier",
+    "EcallNotifier",
+    "EcallSmsNotifier",
+    "EcallVoiceNotifier",
+    "send_ecall_fax_notification",
+    "send_ecall_sms_notification",
+    "send_ecall_voice_notification",
+]
+
+
+class EcallNotifier(BaseNotifier):
+    """Base of the eCall notifiers: render a copy, build the alert, send it.
+
+    :param ecall_conn_id: the ``ecall`` connection. (templated)
+    :param fields: the message fields of the kind (see the operator of the same kind); all
+        text fields are templated. ``message`` defaults to an alert text built from the
+        context (DAG, task, run, try, a short error, the log link).
+    """
+
+    spec: ClassVar[KindSpec]
+
+    def __init__(self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: object):
+        unknown = sorted(set(fields) - set(self.spec.fields))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
+        super().__init__()
+        self.ecall_conn_id = ecall_conn_id
+        for name in self.spec.fields:
+            setattr(self, name, fields.get(name))
+
+    # -- copy-on-render ------------------------------------------------------------------
+
+    def __call__(self, *args: object) -> None:
+        """Render and send on a copy: the templates of this instance stay unrendered."""
+        BaseNotifier.__call__(copy.copy(self), *args)
+
+    def __await__(self) -> Generator[object, None, None]:
+        """Awaitable form (triggerer): also works on a copy."""
+        work = copy.copy(self)
+        work.context = copy.copy(self.context)
+        generator: Generator[object, None, None] = BaseNotifier.__await__(work)
+        return generator
+
+    def get_template_env(self, dag: DAG | None = None) -> jinja2.Environment:
+        """The DAG's Jinja environment, or a sandboxed one when the callback got a DAG
+        object without one (a SerializedDAG under ``airflow dags test``, apache/airflow#64649).
+        """
+        if dag is not None and not hasattr(dag, "get_template_env"):
+            self.log.info("%s has no template environment: using a sandboxed one", type(dag))
+            dag = None
+        env: jinja2.Environment = super().get_template_env(dag=dag)
+        return env
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Render each field in turn; a ``message`` template that fails in this context is
+        replaced by the default alert text instead of losing the alert."""
+        env = jinja_env or self.get_template_env(dag=context.get("dag"))
+        for name in self.template_fields:
+            value = getattr(self, name)
+            if value is None or value == "":
+                continue
+            try:
+                setattr(self, name, self.render_template(value, context, env))
+            except Exception as exc:
+                if name != "message":
+                    raise
+                self.log.error(
+                    "eCall %s alert: the message template failed (%s: %s); sending the "
+                    "default alert text instead",
+                    self.spec.kind,
+                    type(exc).__name__,
+                    exc,
+                )
+                self.message = None
+
+    # -- sending -------------------------------------------------------------------------
+
+    def notify(self, context: Context) -> None:
+        """Send the alert (call on a rendered instance; Airflow's ``__call__`` does).
+
+        :raises EcallError: after logging its class, HTTP status and result code.
+        """
+        fields = {name: getattr(self, name) for name in self.spec.fields}
+        fields = {name: value for name, value in fields.items() if value is not None}
+        fields["message"] = sendable(self.spec.kind, fields.get("message"), context)
+        hook = EcallHook(ecall_conn_id=self.ecall_conn_id)
+        try:
+            result = hook.send_message(
+                self.spec.kind,
+                fields,
+                truncate=self.spec is SMS,
+                timezone=context_timezone(context),
+            )
+        except EcallError as exc:
+            self.log.error(
+                "eCall %s alert not sent: %s (HTTP %s, result code %s): %s",
+                self.spec.kind,
+                type(exc).__name__,
+                exc.http_status,
+                exc.result_code,
+                exc,
+            )
+            raise
+        self._log_sent(result)
+
+    async def async_notify(self, context: Context) -> None:
+        """Send the alert without blocking the event loop (in a worker thread)."""
+        await asyncio.to_thread(self.notify, context)
+
+    def _log_sent(self, result: SendResult) -> None:
+        self.log.info(
+            "eCall %s alert sent: job %s, %d recipient(s), %s",
+            result.kind,
+            result.job_id,
+            result.recipient_count,
+            result.batches[-1].result_text,
+        )
+
+
+class EcallSmsNotifier(EcallNotifier):
+    """Send an SMS alert. Takes the arguments of
+    :class:`~airflow_provider_ecall.operators.ecall.EcallSmsOperator` (text fields
+    templated) except ``truncate``: alert texts are always cut to the 10-page limit.
+    ``message`` defaults to a short alert: DAG, task, state, try, run, error, log link.
+    """
+
+    spec = SMS
+    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id")
+
+    def __init__(
+        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[SmsFields]
+    ) -> None:
+        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+
+
+class EcallFaxNotifier(EcallNotifier):
+    """Send a fax alert. Takes the arguments of
+    :class:`~airflow_provider_ecall.operators.ecall.EcallFaxOperator` (text fields
+    templated); ``message`` defaults to a full alert page with the error at length.
+    """
+
+    spec = FAX
+    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id")
+
+    def __init__(
+        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[FaxFields]
+    ) -> None:
+        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+
+
+class EcallVoiceNotifier(EcallNotifier):
+    """Call with a spoken alert. Takes the arguments of
+    :class:`~airflow_provider_ecall.operators.ecall.EcallVoiceOperator` (text fields
+    templated); ``message`` defaults to a short spoken alert without links.
+    """
+
+    spec = VOICE
+    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id")
+
+    def __init__(
+        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[VoiceFields]
+    ) -> None:
+        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+
+
+send_ecall_sms_notification = EcallSmsNotifier
+send_ecall_fax_notification = EcallFaxNotifier
+send_ecall_voice_notification = EcallVoiceNotifier

@@ -1,0 +1,142 @@
+"""The send logic the three eCall operators share: one hook call, typed errors mapped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
+from airflow_provider_ecall._runtime import context_timezone, task_job_id
+from airflow_provider_ecall.client.errors import EcallError, EcallValidationError, describe
+from airflow_provider_ecall.hooks.ecall import EcallHook
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall._kinds import KindSpec
+    from airflow_provider_ecall.client.results import JsonValue, SendResult
+
+log = logging.getLogger(__name__)
+
+
+def failure_for(kind: str, exc: EcallError) -> BaseException:
+    """The exception a task raises for an eCall error.
+
+    Validation errors and refusals (``retryable`` False) become ``AirflowFailException`` —
+    retrying them cannot help. Passing failures are returned unchanged, so task retries apply.
+    """
+    if isinstance(exc, EcallValidationError):
+        return AirflowFailException(f"eCall {kind} not sent, invalid {exc.field}: {exc.rule}")
+    if not exc.retryable:
+        what = describe(exc.result_code, exc.result_text)
+        return AirflowFailException(
+            f"eCall refused the {kind} ({type(exc).__name__}, HTTP {exc.http_status}, {what}); "
+            "not retrying"
+        )
+    return exc
+
+
+class EcallSendOperator(BaseOperator):
+    """Base of the eCall operators: renders the message fields, sends them in one hook call.
+
+    Subclasses set :attr:`spec` and keep their fields with :meth:`_keep_fields`.
+
+    :param ecall_conn_id: the ``ecall`` connection. (templated)
+    :param truncate: shorten an SMS text over the vendor's 10-page limit (ending it with an
+        ellipsis) instead of failing. Fax and voice texts have no such limit.
+    """
+
+    spec: ClassVar[KindSpec]
+    template_ext = (".txt", ".j2")
+    ui_color = "#c8e6f5"
+
+    def __init__(
+        self,
+        *,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        truncate: bool = False,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**cast("dict[str, Any]", kwargs))
+        self.ecall_conn_id = ecall_conn_id
+        self.truncate = truncate
+
+    def _keep_fields(self, given: Mapping[str, object]) -> None:
+        """Store the message fields as attributes (they are the template fields)."""
+        for name in self.spec.fields:
+            setattr(self, name, given[name])
+
+    @cached_property
+    def hook(self) -> EcallHook:
+        """The hook of :attr:`ecall_conn_id` (created on first use, after rendering)."""
+        return EcallHook(ecall_conn_id=self.ecall_conn_id)
+
+    def execute(self, context: Context) -> dict[str, JsonValue]:
+        """Send the rendered message; a retry does not resend what eCall already has.
+
+        :return: :meth:`SendResult.to_dict` — job id(s), counts, result; no recipients.
+        :raises AirflowFailException: invalid fields, or eCall refused the request.
+        :raises EcallError: a passing failure (retryable: task retries apply).
+        """
+        ti = context["ti"]
+        fields = {name: getattr(self, name) for name in self.spec.fields}
+        if not fields.get("job_id"):
+            fields["job_id"] = task_job_id(ti.dag_id, ti.task_id, context["run_id"], ti.map_index)
+        retry = ti.try_number > 1
+        if retry:
+            self.log.info(
+                "Try %d: asking eCall whether job %s arrived before sending",
+                ti.try_number,
+                fields["job_id"],
+            )
+        try:
+            result = self.hook.send_message(
+                self.spec.kind,
+                fields,
+                truncate=self.truncate,
+                skip_existing=retry,
+                timezone=context_timezone(context),
+            )
+        except EcallError as exc:
+            self._log_failure(exc)
+            failure = failure_for(self.spec.kind, exc)
+            if failure is exc:
+                raise
+            raise failure from exc
+        self._log_result(result)
+        return result.to_dict()
+
+    def _log_result(self, result: SendResult) -> None:
+        if result.skipped:
+            self.log.info(
+                "eCall %s job %s had reached eCall already: nothing sent again (%d request(s))",
+                result.kind,
+                result.job_id,
+                len(result.batches),
+            )
+            return
+        self.log.info(
+            "eCall %s job %s: %d recipient(s), %d request(s) sent, %d skipped, result %s",
+            result.kind,
+            result.job_id,
+            result.recipient_count,
+            result.sent_count,
+            len(result.batches) - result.sent_count,
+            result.batches[-1].result_text,
+        )
+
+    def _log_failure(self, exc: EcallError) -> None:
+        self.log.error(
+            "eCall %s failed: %s (HTTP %s, result code %s, retryable %s)",
+            self.spec.kind,
+            type(exc).__name__,
+            exc.http_status,
+            exc.result_code,
+            exc.retryable,
+        )
+        if exc.completed:
+            self.log.warning(
+                "eCall accepted %d request(s) before the failure (jobs %s); a retry skips them",
+                len(exc.completed),
+                ", ".join(batch.job_id for batch in exc.completed),
+            )

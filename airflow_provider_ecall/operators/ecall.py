@@ -1,0 +1,144 @@
+"""Operators that send one eCall SMS, fax or voice message per task run.
+
+Each takes the vendor parameters of its kind as keyword arguments (snake_case names of the
+eCall "Send methods" page), renders them, and sends them in one hook call. ``message`` may
+name a template file (``.txt`` or ``.j2``). The return value (pushed to XCom) is a small
+JSON-safe dict: job id(s), counts and the result — never recipients or credentials.
+
+A task sends with a deterministic JobID (from DAG, task, run and map index) unless
+``job_id`` is given; a retry first asks eCall whether that job arrived and then sends only
+what is missing, so a lost answer never costs a second message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from airflow_provider_ecall._kinds import FAX, SMS, VOICE
+from airflow_provider_ecall.operators._base import EcallSendOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput
+
+__all__ = ["EcallFaxOperator", "EcallSendOperator", "EcallSmsOperator", "EcallVoiceOperator"]
+
+
+class EcallSmsOperator(EcallSendOperator):
+    """Send an SMS through eCall (vendor ``Api/Sms``).
+
+    :param address: international numbers (``+41…``/``0041…``) or address-book names,
+        ``;``-separated or a list. (templated)
+    :param message: the text, or a ``.txt``/``.j2`` template file; up to 1530 GSM or 1570
+        UCS-2 characters (10 pages) unless ``truncate`` is set. (templated)
+    :param job_id: the JobID (≤ 50 characters); default: derived from DAG, task, run and map
+        index, so a retry can tell whether the first try's SMS arrived. (templated)
+    :param send_date: when to send (datetime or ISO 8601); a naive value is read in the
+        DAG's timezone and sent with its offset. (templated)
+    :param notification_address: numbers, e-mails or URLs told of the delivery. (templated)
+    :param notification_level: 0 status when available, 1 last tracking point, 2 also
+        delayed sends, 3 failures only.
+    :param callback: the sender id, up to 16 digits or 11 characters; default: the
+        connection's ``default_callback``. (templated)
+    :param answer: where replies are forwarded; eCall then ignores ``callback``. (templated)
+    :param msg_type: ``"Normal"`` or ``"Flash"``. (templated)
+    :param no_log: keep the message out of eCall's log.
+    :param ecall_conn_id: the ``ecall`` connection (default ``ecall_default``). (templated)
+    :param truncate: shorten a text over the limit, ending it with an ellipsis, instead of
+        failing the task.
+    """
+
+    spec = SMS
+    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id")
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        notification_address: AddressInput | None = None,
+        notification_level: int | str | None = None,
+        callback: str | None = None,
+        answer: str | None = None,
+        msg_type: str | None = None,
+        no_log: bool = False,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**cast("dict[str, Any]", kwargs))
+        self._keep_fields(locals())
+
+
+class EcallFaxOperator(EcallSendOperator):
+    """Send a fax through eCall (vendor ``Api/Fax``).
+
+    :param address: international fax numbers or address-book names, ``;``-separated or a
+        list. (templated)
+    :param message: the fax text, or a ``.txt``/``.j2`` template file. (templated)
+    :param job_id: the JobID (≤ 50 characters); default: derived from DAG, task, run and map
+        index. (templated)
+    :param send_date: when to send; a naive value is read in the DAG's timezone. (templated)
+    :param calling_number: the sender number, international, up to 16 digits. (templated)
+    :param subject: the title on the cover sheet. (templated)
+    :param header_id: the sender header on every page, up to 20 characters. (templated)
+    :param header_info: more header text beside it, up to 50 characters. (templated)
+    :param number_of_retries: attempts eCall makes, 0–9 (vendor default 0).
+    :param retry_interval_in_minutes: minutes between eCall's attempts, 1–99.
+    :param ecall_conn_id: the ``ecall`` connection (default ``ecall_default``). (templated)
+    :param truncate: no effect on faxes (kept for a uniform interface).
+    """
+
+    spec = FAX
+    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id")
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        calling_number: str | None = None,
+        subject: str | None = None,
+        header_id: str | None = None,
+        header_info: str | None = None,
+        number_of_retries: int | str | None = None,
+        retry_interval_in_minutes: int | str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**cast("dict[str, Any]", kwargs))
+        self._keep_fields(locals())
+
+
+class EcallVoiceOperator(EcallSendOperator):
+    """Call and speak a text through eCall (vendor ``Api/Voice``), one call per number.
+
+    :param address: international phone numbers, ``;``-separated or a list. (templated)
+    :param message: the text to speak, or a ``.txt``/``.j2`` template file. (templated)
+    :param job_id: the JobID (≤ 50 characters); default: derived from DAG, task, run and map
+        index; several numbers get ``-1``, ``-2``, … suffixes. (templated)
+    :param send_date: when to call; a naive value is read in the DAG's timezone. (templated)
+    :param language: ``"DE"``, ``"FR"``, ``"IT"`` or ``"EN"``; None lets eCall detect it.
+        (templated)
+    :param from_text: the sender name read after the message. (templated)
+    :param ecall_conn_id: the ``ecall`` connection (default ``ecall_default``). (templated)
+    :param truncate: no effect on voice calls (kept for a uniform interface).
+    """
+
+    spec = VOICE
+    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id")
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        language: str | None = None,
+        from_text: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**cast("dict[str, Any]", kwargs))
+        self._keep_fields(locals())

@@ -1,0 +1,100 @@
+"""In-process Airflow helpers: DAG files in the session's dags folder, run with ``dag.test()``.
+
+``dag.test()`` in Airflow 3.3 needs the DAG in a bundle (the dags folder) and a migrated
+database; it runs every task and callback in this process (the first run of a session takes
+about 4 s, later runs a fraction of a second). ``AIRFLOW_CONN_ECALL_DEFAULT`` is read when a
+task asks for the connection, so the ``ecall_sandbox_connection`` fixture works here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import DAG
+
+    from tests.conftest import AirflowHome
+
+HEADER = """\
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from airflow_provider_ecall.notifications.ecall import (
+    EcallFaxNotifier,
+    EcallSmsNotifier,
+    EcallVoiceNotifier,
+)
+from airflow_provider_ecall.operators.ecall import (
+    EcallFaxOperator,
+    EcallSmsOperator,
+    EcallVoiceOperator,
+)
+
+START = pendulum.datetime(2024, 1, 1, tz="UTC")
+"""
+
+_numbers = itertools.count()
+
+
+@pytest.fixture
+def load_dag(airflow_home: AirflowHome) -> Iterator[Callable[..., DAG]]:
+    """Write a DAG file into the dags folder, import it, and return its ``dag``.
+
+    Call it with the body of the file (after :data:`HEADER`, which imports the operators,
+    notifiers, ``DAG``, ``task``, ``timedelta`` and defines ``START``) and optional extra
+    files (``{"name.j2": "text"}``) next to it. The files are removed after the test.
+    """
+    written: list[Path] = []
+
+    def load(body: str, *, files: dict[str, str] | None = None) -> DAG:
+        for name, content in (files or {}).items():
+            path = airflow_home.dags_folder / name
+            path.write_text(content, encoding="utf-8")
+            written.append(path)
+        name = f"ecall_test_dag_{next(_numbers)}"
+        path = airflow_home.dags_folder / f"{name}.py"
+        path.write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
+        written.append(path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        dag: DAG = module.dag
+        return dag
+
+    yield load
+    for path in written:
+        path.unlink(missing_ok=True)
+
+
+def ti_states(run: DagRun) -> dict[str, tuple[str, int]]:
+    """``{task_id (with [map_index] for mapped ones): (state, try_number)}`` of a run."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (
+            session.query(TaskInstance)
+            .filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
+            .all()
+        )
+        return {
+            (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): (
+                str(ti.state),
+                ti.try_number,
+            )
+            for ti in rows
+        }

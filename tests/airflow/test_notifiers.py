@@ -1,0 +1,235 @@
+"""The notifiers as task and DAG callbacks in real DAG runs (``dag.test()``), and directly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_ecall.client import EcallAuthError
+from airflow_provider_ecall.notifications.ecall import (
+    EcallFaxNotifier,
+    EcallSmsNotifier,
+    EcallVoiceNotifier,
+    send_ecall_fax_notification,
+    send_ecall_sms_notification,
+    send_ecall_voice_notification,
+)
+from airflow_provider_ecall.sandbox import EcallSandbox
+from tests.airflow.conftest import ti_states
+
+NUMBER = "+41791112233"
+DAG_NUMBER = "+41791112299"
+
+
+def texts_to(sandbox: EcallSandbox, number: str) -> list[str]:
+    return [m.message for m in sandbox.messages if number in m.addresses]
+
+
+def test_aliases_are_the_notifier_classes() -> None:
+    assert send_ecall_sms_notification is EcallSmsNotifier
+    assert send_ecall_fax_notification is EcallFaxNotifier
+    assert send_ecall_voice_notification is EcallVoiceNotifier
+
+
+def test_unknown_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="subject"):
+        EcallSmsNotifier(address=NUMBER, subject="fax only")  # type: ignore[call-arg]
+
+
+def test_one_notifier_in_default_args_alerts_each_task_with_its_own_text(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        shared = EcallSmsNotifier(address="{NUMBER}", message="{{{{ ti.task_id }}}} failed")
+        with DAG(
+            "shared_notifier",
+            schedule=None,
+            start_date=START,
+            default_args={{"on_failure_callback": shared}},
+            on_failure_callback=EcallSmsNotifier(
+                address="{DAG_NUMBER}", message="DAG {{{{ dag.dag_id }}}} failed: {{{{ reason }}}}"
+            ),
+        ) as dag:
+            @task
+            def first():
+                raise ValueError("one")
+
+            @task
+            def second():
+                raise ValueError("two")
+
+            first() >> second.override(trigger_rule="all_done")()
+        """
+    )
+    run = dag.test()
+    assert run.state == "failed"
+    assert sorted(texts_to(ecall_sandbox_connection, NUMBER)) == ["first failed", "second failed"]
+    assert texts_to(ecall_sandbox_connection, DAG_NUMBER) == [
+        "DAG shared_notifier failed: task_failure"
+    ]
+    # The instance keeps its template for the next run.
+    shared = dag.default_args["on_failure_callback"]
+    assert shared.message == "{{ ti.task_id }} failed"
+
+
+def test_default_messages_for_a_task_and_for_the_dag(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG(
+            "default_texts",
+            schedule=None,
+            start_date=START,
+            on_failure_callback=[EcallSmsNotifier(address="{DAG_NUMBER}")],
+        ) as dag:
+            @task(
+                on_failure_callback=[
+                    EcallSmsNotifier(address="{NUMBER}"),
+                    EcallFaxNotifier(address="{NUMBER}"),
+                    EcallVoiceNotifier(address="{NUMBER}"),
+                ]
+            )
+            def broken():
+                raise RuntimeError("disk \\x1b[31mfull\\x1b[0m " + "x" * 500)
+
+            broken()
+        """
+    )
+    run = dag.test()
+    by_kind = {
+        m.kind: m.message for m in ecall_sandbox_connection.messages if NUMBER in m.addresses
+    }
+    sms = by_kind["sms"]
+    assert sms.startswith("Airflow: task default_texts.broken failed (try 1)\n")
+    assert f"run {run.run_id}" in sms
+    assert "RuntimeError: disk  [31mfull" in sms  # control characters made harmless
+    assert "\x1b" not in sms
+    assert "/dags/default_texts/runs/" in sms  # the log URL
+    assert len(sms) < 400  # short: the error is cut
+    assert "x" * 500 in by_kind["fax"]  # the fax carries the error at length
+    assert "Task: broken" in by_kind["fax"]
+    assert by_kind["voice"].startswith("Airflow alert. task default_texts broken failed (try 1).")
+    assert "http" not in by_kind["voice"]
+    (dag_text,) = texts_to(ecall_sandbox_connection, DAG_NUMBER)
+    assert dag_text.startswith("Airflow: DAG default_texts: task_failure, last task broken\n")
+    assert f"run {run.run_id}" in dag_text
+    assert "try" not in dag_text
+
+
+def test_dag_level_default_message_without_a_task_instance(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    # The context the DAG processor builds when the run had no relevant task instance.
+    dag = DAG("no_ti", schedule=None)
+    EcallSmsNotifier(address=NUMBER)({"dag": dag, "run_id": "manual__1", "reason": "success"})
+    (sent,) = ecall_sandbox_connection.messages
+    assert sent.message == "Airflow: DAG no_ti: success\nrun manual__1"
+
+
+def test_alert_text_is_truncated_not_refused(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG("long_alert", schedule=None, start_date=START) as dag:
+            @task(on_failure_callback=EcallSmsNotifier(
+                address="{NUMBER}", message="{{{{ exception }}}}"
+            ))
+            def broken():
+                raise ValueError("ж" * 3000)
+
+            broken()
+        """
+    )
+    dag.test()
+    (sent,) = ecall_sandbox_connection.messages
+    assert len(sent.message) == 1570
+    assert sent.message.startswith("жжж")
+    assert sent.message.endswith("…")
+
+
+def test_a_message_template_that_does_not_fit_the_context_falls_back(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    dag = DAG("misfit", schedule=None)
+    notifier = EcallSmsNotifier(address=NUMBER, message="{{ ti.task_id }} failed")
+    notifier({"dag": dag, "run_id": "manual__2", "reason": "task_failure"})
+    (sent,) = ecall_sandbox_connection.messages
+    assert sent.message == "Airflow: DAG misfit: task_failure\nrun manual__2"
+
+
+def test_success_and_retry_callbacks(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG("retry_and_success", schedule=None, start_date=START) as dag:
+            @task(
+                retries=1,
+                retry_delay=timedelta(0),
+                on_retry_callback=EcallSmsNotifier(
+                    address="{NUMBER}", message="retrying after try {{{{ ti.try_number }}}}"
+                ),
+                on_success_callback=EcallVoiceNotifier(
+                    address="{NUMBER}", message="{{{{ ti.task_id }}}} done", language="EN"
+                ),
+            )
+            def flaky(ti=None):
+                if ti.try_number == 1:
+                    raise ValueError("first try")
+
+            flaky()
+        """
+    )
+    assert dag.test().state == "success"
+    assert [(m.kind, m.message) for m in ecall_sandbox_connection.messages] == [
+        ("sms", "retrying after try 1"),
+        ("voice", "flaky done"),
+    ]
+
+
+def test_refused_alert_is_raised_after_logging_and_the_task_state_stands(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG("refused_alert", schedule=None, start_date=START) as dag:
+            @task(on_success_callback=EcallSmsNotifier(address="{NUMBER}", message="ok"))
+            def fine():
+                return 1
+
+            fine()
+        """
+    )
+    ecall_sandbox_connection.inject(endpoint="sms", status=401, result_code=11300)
+    run = dag.test()
+    assert ti_states(run)["fine"] == ("success", 1)
+    assert ecall_sandbox_connection.messages == []
+    ecall_sandbox_connection.inject(endpoint="sms", status=401, result_code=11300)
+    notifier = EcallSmsNotifier(address=NUMBER, message="x")
+    with pytest.raises(EcallAuthError):
+        notifier({"dag": dag, "run_id": "r", "reason": "x"})
+
+
+def test_async_notify_and_await_send(ecall_sandbox_connection: EcallSandbox) -> None:
+    dag = DAG("async_alerts", schedule=None)
+    context = {"dag": dag, "run_id": "manual__3", "reason": "success"}
+    asyncio.run(EcallSmsNotifier(address=NUMBER, message="direct").async_notify(context))
+
+    notifier = EcallVoiceNotifier(address=NUMBER, message="{{ dag.dag_id }} awaited")
+    notifier.context = context
+
+    async def wait() -> None:
+        await notifier
+
+    asyncio.run(wait())
+    assert [m.message for m in ecall_sandbox_connection.messages] == [
+        "direct",
+        "async_alerts awaited",
+    ]
+    assert notifier.message == "{{ dag.dag_id }} awaited"
