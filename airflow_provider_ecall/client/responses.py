@@ -94,7 +94,7 @@ def parse_xml(body: bytes) -> Element:
     from defusedxml.ElementTree import ParseError, fromstring
 
     try:
-        root: Element = fromstring(body)
+        root: Element = fromstring(body, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise EcallResponseError(f"refused an unsafe XML body ({type(exc).__name__})") from None
     except (ParseError, ValueError) as exc:

@@ -11,11 +11,11 @@ from typing import Final
 from airflow_provider_ecall.client.errors import EcallValidationError
 
 _NUMBER_FORMATTING: Final = re.compile(r"[\s\-./()]")
-_INTERNATIONAL: Final = re.compile(r"^(?:\+|00)([1-9]\d{5,15})$")
+_INTERNATIONAL: Final = re.compile(r"^(?:\+|00)([1-9][0-9]{5,15})\Z")
 _EMAIL: Final = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 _URL: Final = re.compile(r"^https?://[^\s;]+$", re.IGNORECASE)
-_JOB_ID: Final = re.compile(r"^[\x21-\x7e]{1,50}$")
-_SENDER_DIGITS: Final = re.compile(r"^\+?\d{1,16}$")
+_JOB_ID: Final = re.compile(r"^[\x21-\x7e]{1,50}\Z")
+_SENDER_DIGITS: Final = re.compile(r"^\+?[0-9]{1,16}\Z")
 _SENDER_TEXT: Final = re.compile(r"^[\x20-\x7e]{1,11}$")
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK: Final = re.compile(r"[\r\n\t]")
@@ -139,7 +139,7 @@ def integer(field: str, value: object, *, low: int, high: int) -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         number = int(value.strip())
     if number is None or not low <= number <= high:
         raise EcallValidationError(field, f"must be a whole number from {low} to {high}")
