@@ -1,0 +1,136 @@
+"""Import cost of the provider on top of ``import airflow.sdk``, in fresh interpreters.
+
+Three variants per round, order rotated: the SDK alone; the SDK plus the Airflow base
+classes every provider resolves (``BaseHook``, ``BaseOperator``, ``BaseNotifier`` are lazy
+names in ``airflow.sdk``); the SDK plus our hook, operators and notifiers. ``-X importtime``
+then names the modules that make up the provider's share.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from common import Pair, airflow_env
+
+MODULES = (
+    "airflow_provider_ecall.operators.ecall, airflow_provider_ecall.notifications.ecall, "
+    "airflow_provider_ecall.hooks.ecall"
+)
+SDK = "import airflow.sdk"
+PROVIDER = f"{SDK}; import {MODULES}"
+#: The provider variant also reports, from inside, how long its own import statement took.
+TIMED = (
+    "import time; started = time.perf_counter(); import airflow.sdk; "
+    "middle = time.perf_counter(); import {modules}; "
+    "print(middle - started, time.perf_counter() - middle)"
+)
+_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
+
+
+def _run(code: str, env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    return time.perf_counter() - started, done.stdout
+
+
+@dataclass(frozen=True)
+class ImportCost:
+    """Per kept round: wall times of both variants, and the provider's in-process times.
+
+    :param wall: ``python -c "<sdk + provider>"`` vs ``python -c "import airflow.sdk"``.
+    :param inside: the provider's import statement vs ``import airflow.sdk``, both timed
+        inside the same fresh interpreter (no start-up or shutdown noise).
+    """
+
+    wall: Pair
+    inside: Pair
+
+
+def measure(rounds: int) -> ImportCost:
+    """Run ``rounds`` interleaved rounds (plus one dropped warm-up round)."""
+    env = {**os.environ, **airflow_env()}
+    timed = TIMED.format(modules=MODULES)
+    walls: dict[str, list[float]] = defaultdict(list)
+    sdk_inside: list[float] = []
+    provider_inside: list[float] = []
+    for number in range(rounds + 1):
+        order = [SDK, timed] if number % 2 else [timed, SDK]
+        for code in order:
+            elapsed, out = _run(code, env)
+            if not number:
+                continue
+            walls[code].append(elapsed)
+            if code == timed:
+                sdk_seconds, provider_seconds = map(float, out.split()[-2:])
+                sdk_inside.append(sdk_seconds)
+                provider_inside.append(provider_seconds)
+    return ImportCost(Pair(walls[timed], walls[SDK]), Pair(provider_inside, sdk_inside))
+
+
+def dominant_modules(runs: int, top: int) -> list[tuple[str, float, float]]:
+    """Modules imported after ``airflow.sdk`` by the provider import, by median self time.
+
+    :return: ``(module, median self ms, median cumulative ms)``, largest self time first.
+    """
+    env = {**os.environ, **airflow_env()}
+    selfs: dict[str, list[float]] = defaultdict(list)
+    cumulative: dict[str, list[float]] = defaultdict(list)
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", PROVIDER],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        after_sdk = False
+        for line in done.stderr.splitlines():
+            found = _LINE.match(line)
+            if found is None:
+                continue
+            own, total, indent, name = found.groups()
+            if not after_sdk:
+                after_sdk = name == "airflow.sdk" and indent == " "
+                continue
+            selfs[name].append(int(own) / 1000)
+            cumulative[name].append(int(total) / 1000)
+    ranked = sorted(selfs, key=lambda name: statistics.median(selfs[name]), reverse=True)
+    return [
+        (name, statistics.median(selfs[name]), statistics.median(cumulative[name]))
+        for name in ranked[:top]
+    ]
+
+
+def provider_total(runs: int) -> float:
+    """Median ms of the provider's top-level imports after ``airflow.sdk`` (-X importtime)."""
+    env = {**os.environ, **airflow_env()}
+    totals = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", PROVIDER],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        after_sdk, total = False, 0
+        for line in done.stderr.splitlines():
+            found = _LINE.match(line)
+            if found is None:
+                continue
+            _, cumulative, indent, name = found.groups()
+            if not after_sdk:
+                after_sdk = name == "airflow.sdk" and indent == " "
+            elif indent == " ":
+                total += int(cumulative)
+        totals.append(total / 1000)
+    return statistics.median(totals)
