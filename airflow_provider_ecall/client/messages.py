@@ -36,6 +36,9 @@ class _Message:
     endpoint: ClassVar[str]
     #: The largest number of recipients one request may carry (None = no own limit).
     max_batch: ClassVar[int | None] = None
+    #: The longest text in characters. eCall publishes none for fax and voice, so these are
+    #: the project's guards (keeping every request well under a megabyte); SMS uses pages.
+    max_message_length: ClassVar[int] = 50_000
 
     address: AddressInput
     message: str
@@ -44,7 +47,7 @@ class _Message:
 
     def __post_init__(self) -> None:
         self._set("address", self._check_addresses(check.split_list("address", self.address)))
-        check.text("message", self.message, multiline=True)
+        check.text("message", self.message, max_length=self.max_message_length, multiline=True)
         if self.job_id is not None:
             check.job_id(self.job_id)
         if self.send_date is not None:
@@ -57,6 +60,11 @@ class _Message:
             f"{type(self).__name__}(recipients={mask_addresses(self.recipients)!r}, "
             f"job_id={self.job_id!r}, message_length={len(self.message)})"
         )
+
+    @classmethod
+    def fit_text(cls, text: str) -> str:
+        """Shorten ``text`` to what this kind can carry, ending it with an ellipsis."""
+        return sms_text.shorten(text, cls.max_message_length)
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -123,6 +131,11 @@ class SmsMessage(_Message):
     msg_type: str | None = None
     no_log: bool = False
 
+    @classmethod
+    def fit_text(cls, text: str) -> str:
+        """Shorten ``text`` to the 10-page limit of its encoding, ending with an ellipsis."""
+        return sms_text.truncate(text)
+
     def _check_kind(self) -> None:
         found = sms_text.measure(self.message)
         if not found.fits:
@@ -173,11 +186,11 @@ class FaxMessage(_Message):
     """A fax (vendor ``Api/Fax``).
 
     :param address: international fax numbers or address-book names.
-    :param message: the fax text.
+    :param message: the fax text, up to 50,000 characters (a project guard).
     :param job_id: a client-defined identifier, up to 50 characters.
     :param send_date: when to send; naive values are read as UTC.
     :param calling_number: the sender number, international, up to 16 digits.
-    :param subject: the title on the cover sheet.
+    :param subject: the title on the cover sheet, up to 200 characters (a project guard).
     :param header_id: the sender header on every page, up to 20 characters.
     :param header_info: more header text beside it, up to 50 characters.
     :param number_of_retries: retry attempts by eCall, 0–9 (vendor default 0).
@@ -202,7 +215,7 @@ class FaxMessage(_Message):
                 check.international_number("calling_number", number, max_digits=16),
             )
         if self.subject is not None:
-            check.text("subject", self.subject, multiline=False)
+            check.text("subject", self.subject, max_length=200, multiline=False)
         if self.header_id is not None:
             check.text("header_id", self.header_id, max_length=20, multiline=False)
         if self.header_info is not None:
@@ -235,16 +248,18 @@ class VoiceMessage(_Message):
     out as one request each.
 
     :param address: international phone numbers.
-    :param message: the text spoken.
+    :param message: the text spoken, up to 5,000 characters (a project guard).
     :param job_id: a client-defined identifier, up to 50 characters.
     :param send_date: when to call; naive values are read as UTC.
     :param language: ``"DE"``, ``"FR"``, ``"IT"`` or ``"EN"``; None lets eCall detect it.
-    :param from_text: the sender name read after the message.
+    :param from_text: the sender name read after the message, up to 100 characters.
     """
 
     kind: ClassVar[Kind] = "voice"
     endpoint: ClassVar[str] = "Api/Voice"
     max_batch: ClassVar[int | None] = 1
+    #: About five minutes of speech; a project guard, eCall publishes no limit.
+    max_message_length: ClassVar[int] = 5_000
 
     language: str | None = None
     from_text: str | None = None
@@ -256,7 +271,7 @@ class VoiceMessage(_Message):
         if self.language is not None:
             self._set("language", check.choice("language", self.language, LANGUAGES))
         if self.from_text is not None:
-            check.text("from_text", self.from_text, multiline=False)
+            check.text("from_text", self.from_text, max_length=100, multiline=False)
 
     def _extra_params(self) -> dict[str, str | None]:
         return {"Language": self.language, "FromText": self.from_text}

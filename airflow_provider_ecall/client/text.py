@@ -80,6 +80,21 @@ def measure(text: str) -> TextMeasure:
     return TextMeasure(encoding, units, _pages(units, encoding), MAX_UNITS[encoding])
 
 
+def shorten(text: str, max_chars: int) -> str:
+    """Cut ``text`` to at most ``max_chars`` characters, ending with an ellipsis, without
+    splitting a surrogate pair. Text that fits is returned unchanged.
+
+    :param text: any text.
+    :param max_chars: the largest length allowed (at least 2).
+    """
+    if len(text) <= max_chars:
+        return text
+    end = max_chars - 1
+    if "\ud800" <= text[end - 1] <= "\udbff":
+        end -= 1
+    return text[:end] + ELLIPSIS_UCS2
+
+
 def truncate(text: str) -> str:
     """Shorten ``text`` to the vendor limit of its encoding, ending with an ellipsis.
 

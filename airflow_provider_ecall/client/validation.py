@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from airflow_provider_ecall.client.errors import EcallValidationError
+from airflow_provider_ecall.client.privacy import mask_address
 
 _NUMBER_FORMATTING: Final = re.compile(r"[\s\-./()]")
 _INTERNATIONAL: Final = re.compile(r"^(?:\+|00)([1-9][0-9]{5,15})\Z")
@@ -17,10 +18,13 @@ _URL: Final = re.compile(r"^https?://[^\s;]+$", re.IGNORECASE)
 _JOB_ID: Final = re.compile(r"^[\x21-\x7e]{1,50}\Z")
 _SENDER_DIGITS: Final = re.compile(r"^\+?[0-9]{1,16}\Z")
 _SENDER_TEXT: Final = re.compile(r"^[\x20-\x7e]{1,11}$")
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and unpaired UTF-16 surrogates (they cannot be encoded as UTF-8).
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAK: Final = re.compile(r"[\r\n\t]")
 MAX_NAME_LENGTH: Final = 100
 MAX_JOB_ID_LENGTH: Final = 50
+#: The widest UTC offset in use (Kiribati +14:00, Baker Island -12:00).
+MAX_UTC_OFFSET: Final = timedelta(hours=14)
 
 
 def text(field: str, value: object, *, max_length: int | None = None, multiline: bool) -> str:
@@ -38,12 +42,19 @@ def text(field: str, value: object, *, max_length: int | None = None, multiline:
         raise EcallValidationError(field, "must not be empty")
     if _CONTROL.search(value) or (not multiline and _LINE_BREAK.search(value)):
         kind = "control characters" if multiline else "line breaks or control characters"
+        kind += " (or unpaired surrogates)"
         raise EcallValidationError(field, f"must not contain {kind}")
     if max_length is not None and len(value) > max_length:
         raise EcallValidationError(
             field, f"is {len(value)} characters long; at most {max_length} are allowed"
         )
     return value
+
+
+def clean_text(value: str) -> str:
+    """Replace control characters and unpaired surrogates by spaces, so that :func:`text`
+    accepts the result (for alert texts built from arbitrary exception messages)."""
+    return _CONTROL.sub(" ", value)
 
 
 def split_list(field: str, value: object) -> tuple[str, ...]:
@@ -78,7 +89,8 @@ def international_number(field: str, value: str, *, max_digits: int = 15) -> str
     if found is None or len(found.group(1)) > max_digits:
         raise EcallValidationError(
             field,
-            f"{value!r} is not an international number ('+' or '00', then the country code "
+            f"{mask_address(compact)!r} is not an international number ('+' or '00', then the "
+            "country code "
             f"and number, 6 to {max_digits} digits)",
         )
     return compact
@@ -90,11 +102,13 @@ def recipient(field: str, value: str, *, names: bool, emails: bool = False) -> s
     :param names: whether address-book names (starting with a letter) are allowed.
     :param emails: whether e-mail addresses and http(s) URLs are allowed.
     """
+    if _CONTROL.search(value):
+        raise EcallValidationError(field, "entries must not contain control characters")
     if value[0] in "+(0123456789":
         return international_number(field, value)
     if emails and (_EMAIL.match(value) or _URL.match(value)):
         return value
-    if names and value[0].isalpha() and not _CONTROL.search(value):
+    if names and value[0].isalpha():
         if len(value) > MAX_NAME_LENGTH:
             raise EcallValidationError(field, f"address-book names are at most {MAX_NAME_LENGTH}")
         return value
@@ -103,7 +117,7 @@ def recipient(field: str, value: str, *, names: bool, emails: bool = False) -> s
         allowed.append("an address-book name starting with a letter")
     if emails:
         allowed.append("an e-mail address or http(s) URL")
-    raise EcallValidationError(field, f"{value!r} is not " + ", or ".join(allowed))
+    raise EcallValidationError(field, f"{mask_address(value)!r} is not " + ", or ".join(allowed))
 
 
 def job_id(value: object) -> str:
@@ -179,8 +193,9 @@ def send_date(value: object, *, timezone: str | tzinfo = "UTC") -> datetime:
         parsed = value
     elif isinstance(value, str):
         try:
-            result: object = pendulum.parse(value.strip(), tz=None, strict=False)
-        except ValueError as exc:  # pendulum's ParserError is a ValueError
+            result: object = pendulum.parse(value.strip(), tz=None, strict=True)
+        except (ValueError, TypeError) as exc:  # ParserError is a ValueError; pendulum 3.3
+            # raises TypeError on some malformed times such as "14::30"
             raise EcallValidationError("send_date", f"{value!r} is not an ISO 8601 date") from exc
         if isinstance(result, datetime):
             parsed = result
@@ -190,4 +205,24 @@ def send_date(value: object, *, timezone: str | tzinfo = "UTC") -> datetime:
         raise EcallValidationError("send_date", "must be a datetime or an ISO 8601 string")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return pendulum.instance(parsed.replace(microsecond=0))
+    return pendulum.instance(_iso_offset(parsed).replace(microsecond=0))
+
+
+def _iso_offset(moment: datetime) -> datetime:
+    """Keep an offset ISO 8601 can write (whole minutes, within ±14:00).
+
+    Offsets with seconds (historic local mean times such as ``-00:16:08``) are converted to
+    UTC; offsets beyond ±14:00 are refused.
+    """
+    try:
+        offset = moment.utcoffset() or timedelta(0)
+    except ValueError:  # an offset of a day or more, which datetime itself refuses
+        offset = MAX_UTC_OFFSET * 2
+    if abs(offset) > MAX_UTC_OFFSET:
+        raise EcallValidationError("send_date", "the UTC offset must be within ±14:00")
+    if offset % timedelta(minutes=1):
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:
+            raise EcallValidationError("send_date", "is out of the supported range") from None
+    return moment

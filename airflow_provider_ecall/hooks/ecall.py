@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
 from airflow_provider_ecall._compat import BaseHook, mask_secret
 from airflow_provider_ecall._kinds import FAX, SMS, SPECS, VOICE, KindSpec
-from airflow_provider_ecall.client import text, validation
+from airflow_provider_ecall.client import validation
 from airflow_provider_ecall.client.client import EcallClient
 from airflow_provider_ecall.client.errors import (
     EcallAuthError,
@@ -128,10 +128,10 @@ class EcallHook(BaseHook):
         if spec is SMS and values.get("callback") is None:
             values["callback"] = self.settings.default_callback
         message = values.get("message")
-        if truncate and spec is SMS and isinstance(message, str):
-            values["message"] = text.truncate(message)
+        if truncate and isinstance(message, str):
+            values["message"] = spec.message_class.fit_text(message)
             if values["message"] != message:
-                log.warning("eCall SMS text shortened from %d characters", len(message))
+                log.warning("eCall %s text shortened from %d characters", kind, len(message))
         if values.get("send_date") is not None:
             values["send_date"] = validation.send_date(values["send_date"], timezone=timezone)
         return spec.build(values)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+from airflow_provider_ecall.client.validation import clean_text
+
 _SPACES: Final = re.compile(r"\s+")
 
 
@@ -149,10 +150,11 @@ def sendable(kind: str, text: object, context: Mapping[str, object]) -> str:
     """Make a rendered alert text sendable whatever it holds.
 
     The value is turned into ``str``; a missing or blank text is replaced by the default
-    message; control characters become spaces (exception texts can carry ANSI colour codes).
+    message; control characters and unpaired surrogates become spaces (exception texts can
+    carry ANSI colour codes).
     Length is left to the hook (SMS texts are truncated there).
     """
     value = "" if text is None else str(text)
     if not value.strip():
         value = default_message(kind, context)
-    return _CONTROL.sub(" ", value)
+    return clean_text(value)

@@ -4,7 +4,7 @@ Use them as ``on_failure_callback``, ``on_success_callback``, ``on_retry_callbac
 or a DAG, alone or in a list; one instance may sit in ``default_args`` and serve every task.
 Each call renders a *copy* of the notifier, so the templates stay as written for the next
 task. Alerts do not fail on content: a missing or blank text becomes the default alert text
-of the kind, SMS texts are cut to the 10-page limit with an ellipsis.
+of the kind; texts are cut to what the kind carries (SMS: 10 pages) with an ellipsis.
 
 >>> on_failure_callback = EcallSmsNotifier(address="+41791112233")  # doctest: +SKIP
 """
@@ -123,7 +123,7 @@ class EcallNotifier(BaseNotifier):
             result = hook.send_message(
                 self.spec.kind,
                 fields,
-                truncate=self.spec is SMS,
+                truncate=True,
                 timezone=context_timezone(context),
             )
         except EcallError as exc:

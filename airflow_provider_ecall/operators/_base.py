@@ -42,8 +42,8 @@ class EcallSendOperator(BaseOperator):
     Subclasses set :attr:`spec` and keep their fields with :meth:`_keep_fields`.
 
     :param ecall_conn_id: the ``ecall`` connection. (templated)
-    :param truncate: shorten an SMS text over the vendor's 10-page limit (ending it with an
-        ellipsis) instead of failing. Fax and voice texts have no such limit.
+    :param truncate: shorten a text over its kind's limit (SMS: the vendor's 10 pages; fax
+        50,000 and voice 5,000 characters) with an ellipsis instead of failing.
     """
 
     spec: ClassVar[KindSpec]

@@ -86,7 +86,7 @@ class EcallFaxOperator(EcallSendOperator):
     :param number_of_retries: attempts eCall makes, 0–9 (vendor default 0).
     :param retry_interval_in_minutes: minutes between eCall's attempts, 1–99.
     :param ecall_conn_id: the ``ecall`` connection (default ``ecall_default``). (templated)
-    :param truncate: no effect on faxes (kept for a uniform interface).
+    :param truncate: shorten a text over 50,000 characters instead of failing.
     """
 
     spec = FAX
@@ -123,7 +123,7 @@ class EcallVoiceOperator(EcallSendOperator):
         (templated)
     :param from_text: the sender name read after the message. (templated)
     :param ecall_conn_id: the ``ecall`` connection (default ``ecall_default``). (templated)
-    :param truncate: no effect on voice calls (kept for a uniform interface).
+    :param truncate: shorten a text over 5,000 characters instead of failing.
     """
 
     spec = VOICE

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Final, NamedTuple
 
 from airflow_provider_ecall.client.text import measure
-from airflow_provider_ecall.sandbox.params import parse_date, split_entries
+from airflow_provider_ecall.sandbox.params import normalize_number, parse_date, split_entries
 
 
 class Failure(NamedTuple):
@@ -146,7 +146,8 @@ def check_syntax(params: dict[str, str]) -> Failure | None:
 
 
 def _digits(value: str) -> int:
-    return sum(ch.isdigit() for ch in value)
+    """Digits after the international prefix (``+`` or ``00``)."""
+    return sum(ch.isdigit() for ch in normalize_number(value))
 
 
 def check_notification(params: dict[str, str]) -> Failure | None:

@@ -153,6 +153,31 @@ def test_alert_text_is_truncated_not_refused(
     assert sent.message.endswith("…")
 
 
+def test_voice_and_fax_alerts_are_cut_to_their_guards_and_cleaned(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG("huge_alert", schedule=None, start_date=START) as dag:
+            @task(on_failure_callback=[
+                EcallVoiceNotifier(address="{NUMBER}", message="{{{{ exception }}}}"),
+                EcallFaxNotifier(address="{NUMBER}", message="{{{{ exception }}}}"),
+            ])
+            def broken():
+                raise ValueError("lone \\ud800 surrogate " + "x" * 60_000)
+
+            broken()
+        """
+    )
+    dag.test()
+    voice = ecall_sandbox_connection.messages_of("voice")
+    fax = ecall_sandbox_connection.messages_of("fax")
+    assert [len(m.message) for m in voice + fax] == [5_000, 50_000]
+    for sent in voice + fax:
+        assert sent.message.startswith("lone   surrogate xxx")
+        assert sent.message.endswith("…")
+
+
 def test_a_message_template_that_does_not_fit_the_context_falls_back(
     ecall_sandbox_connection: EcallSandbox,
 ) -> None:

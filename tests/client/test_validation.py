@@ -134,3 +134,23 @@ def test_messages_are_frozen() -> None:
     msg = VoiceMessage(address=NUMBER, message="x")
     with pytest.raises(AttributeError):
         msg.message = "y"  # type: ignore[misc]
+
+
+def test_errors_quote_numbers_masked() -> None:
+    with pytest.raises(EcallValidationError) as caught:
+        SmsMessage(address="+41 79 111 22 33 44 55 66 77", message="x")
+    assert "+41 79 111" not in str(caught.value)
+    assert "+41*" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"message": "ok \ud800"},
+        {"notification_address": "ops\udc00@example.com"},
+        {"address": "Oncall\ud800"},
+    ],
+)
+def test_unpaired_surrogates_are_refused(fields: dict[str, str]) -> None:
+    with pytest.raises(EcallValidationError):
+        SmsMessage(**{"address": NUMBER, "message": "x", **fields})

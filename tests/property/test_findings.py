@@ -1,8 +1,9 @@
 """Inputs the property tests found, pinned as examples.
 
-Fixed in the client (regressions): look-alike digits, a trailing newline slipping past
-``$``, superscript digits reaching ``int()``. Still open (strict xfail, so a fix shows up
-as XPASS and the marker and the entry in ``known.py`` go): see each reason.
+Each was a real hole, now fixed; these examples keep it fixed: look-alike digits, a
+trailing newline slipping past ``$``, superscript digits reaching ``int()``, UTC offsets
+with seconds or beyond ±14:00, lone surrogates, unbounded fax/voice texts, and a sandbox
+that counted the ``00`` prefix as digits.
 """
 
 from __future__ import annotations
@@ -48,13 +49,6 @@ def test_found_inputs_are_refused_locally(
     assert sandbox.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="client: a UTC offset with seconds (historic LMT zones, timezone(timedelta("
-    "seconds=…))) travels as '-00:16:08', which is not ISO 8601; the sandbox answers 11202. "
-    "Fix: validation.send_date converts such values to UTC.",
-)
 @pytest.mark.parametrize(
     "moment",
     [
@@ -67,16 +61,12 @@ def test_send_date_with_second_offset_arrives(
 ) -> None:
     message = SmsMessage(address=NUMBER, message="x", send_date=moment)
     client.send(message)
-    assert sandbox.messages[0].params["SendDate"] == message.to_params()["SendDate"]
+    sent = sandbox.messages[0].params["SendDate"]
+    assert sent == message.to_params()["SendDate"]
+    assert sent.endswith("+00:00")  # ISO 8601 has no seconds in offsets: sent as UTC
+    assert datetime.fromisoformat(sent) == moment.replace(microsecond=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="client: pendulum (strict=False) reads '0:0-00100:0' as today 00:00 at offset "
-    "-100:00; validation accepts it and to_params() raises a bare ValueError from isoformat(). "
-    "Fix: validation.send_date refuses offsets beyond ±14:00 (or parses strictly).",
-)
 def test_send_date_with_absurd_offset_is_refused_locally(
     sandbox: EcallSandbox, client: EcallClient
 ) -> None:
@@ -85,13 +75,6 @@ def test_send_date_with_absurd_offset_is_refused_locally(
     assert sandbox.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="client: a lone surrogate passes validation.text; SMS measuring (utf-16) or the "
-    "UTF-8 form encoding then raises UnicodeEncodeError. Fix: validation.text refuses "
-    "'[\\ud800-\\udfff]' like control characters.",
-)
 @pytest.mark.parametrize("kind", [SmsMessage, FaxMessage, VoiceMessage])
 def test_lone_surrogate_is_refused_locally(
     sandbox: EcallSandbox, client: EcallClient, kind: type[SmsMessage]
@@ -101,34 +84,29 @@ def test_lone_surrogate_is_refused_locally(
     assert sandbox.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="disagreement: the client has no length limit for fax/voice text, Subject or "
-    "FromText; the sandbox refuses request bodies over 1 MiB with HTTP 413 (no result code). "
-    "The real limit is unpublished: decide one and check it locally (or raise the sandbox cap).",
-)
-def test_large_fax_text_is_accepted_or_refused_locally(
+def test_fax_text_over_the_guard_is_refused_locally(
     sandbox: EcallSandbox, client: EcallClient
 ) -> None:
-    try:
-        message = FaxMessage(address=NUMBER, message="Report line.\n" * 90_000)
-    except EcallValidationError:
-        return
-    client.send(message)
+    with pytest.raises(EcallValidationError) as caught:
+        FaxMessage(address=NUMBER, message="Report line.\n" * 90_000)
+    assert caught.value.field == "message"
+    client.send(FaxMessage(address=NUMBER, message="€" * 50_000))  # the guard fits the wire
     assert len(sandbox.messages) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="sandbox: CallingNumber's 16-digit limit counts the '00' prefix (00 + 16 digits = 18), "
-    "so '00' + 16 digits is refused (11000) while the same number as '+' + 16 digits passes. "
-    "The client counts digits after the prefix. Fix: the sandbox counts after normalize_number.",
-)
 def test_zero_zero_calling_number_counts_like_plus(
     sandbox: EcallSandbox, client: EcallClient
 ) -> None:
     client.send(FaxMessage(address=NUMBER, message="x", calling_number="+1000000000000000"))
     client.send(FaxMessage(address=NUMBER, message="x", calling_number="001000000000000000"))
     assert len(sandbox.messages) == 2
+
+
+@pytest.mark.parametrize("value", ["14::30", "2026-06-15T14::30", "0:0-00100:0"])
+def test_malformed_times_are_refused_locally(
+    sandbox: EcallSandbox, client: EcallClient, value: str
+) -> None:
+    with pytest.raises(EcallValidationError) as caught:
+        client.send(VoiceMessage(address=NUMBER, message="x", send_date=value))
+    assert caught.value.field == "send_date"
+    assert sandbox.requests == []
