@@ -9,10 +9,12 @@ baseline posting the same form to the same endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -56,6 +58,28 @@ def bare_poster(sandbox: Sandbox, session: requests.Session | None) -> Callable[
             raise RuntimeError(f"sandbox refused: {response.status_code}")
 
     return send
+
+
+@contextlib.contextmanager
+def info_logging() -> Iterator[None]:
+    """Let the provider's INFO lines through, formatted by a stdlib handler into /dev/null
+    (what a send's log line costs without a console to draw it on)."""
+    logger = logging.getLogger("airflow_provider_ecall")
+    with open(os.devnull, "w") as sink:
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        saved = (logger.level, logger.propagate, logging.root.manager.disable)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logging.disable(logging.NOTSET)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(saved[0])
+            logger.propagate = saved[1]
+            logging.disable(saved[2])
 
 
 def per_send(sandbox: Sandbox, *, rounds: int, per_round: int) -> Pair:

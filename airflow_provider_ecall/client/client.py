@@ -9,6 +9,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from airflow_provider_ecall.client import validation as check
+from airflow_provider_ecall.client.defaults import (
+    DEFAULT_BASE_URL,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_TIMEOUT,
+    MAX_BODY_BYTES,
+    Timeout,
+)
 from airflow_provider_ecall.client.errors import (
     AUTH_CODES,
     CREDIT_CODES,
@@ -23,7 +30,7 @@ from airflow_provider_ecall.client.errors import (
     EcallValidationError,
     describe,
 )
-from airflow_provider_ecall.client.messages import Message
+from airflow_provider_ecall.client.messages import Message, SmsMessage
 from airflow_provider_ecall.client.privacy import Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
     InboundSms,
@@ -34,22 +41,13 @@ from airflow_provider_ecall.client.responses import (
     parse_statuses,
 )
 from airflow_provider_ecall.client.results import BatchResult, SendResult
-from airflow_provider_ecall.client.text import measure
-from airflow_provider_ecall.client.transport import (
-    DEFAULT_BASE_URL,
-    DEFAULT_TIMEOUT,
-    MAX_BODY_BYTES,
-    Answer,
-    Timeout,
-    Transport,
-)
+from airflow_provider_ecall.client.transport import Answer, Transport
 
 if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE: Final = 100
 MAX_WINDOW_SPLITS: Final = 16
 TOO_MANY_STATUSES: Final = 11701
 
@@ -93,6 +91,16 @@ def _read_result(answer: Answer) -> ResultBody | None:
             exc.body = answer.body
             raise
         return None
+
+
+def _describe(part: Message) -> str:
+    """One request for a log line: masked recipients, size (pages for SMS), JobID."""
+    size = f"{len(part.message)} characters"
+    if isinstance(part, SmsMessage):
+        found = part.measure
+        size = f"{found.units} {found.encoding} characters, {found.pages} page(s)"
+    recipients = mask_addresses(part.recipients)
+    return f"job {part.job_id} to {recipients} ({len(part.recipients)} recipient(s)), {size}"
 
 
 class EcallClient:
@@ -186,7 +194,7 @@ class EcallClient:
         chunks = [recipients[i : i + size] for i in range(0, len(recipients), size)]
         base = message.job_id or uuid.uuid4().hex
         if len(chunks) == 1:
-            return [message.with_recipients(chunks[0], base)]
+            return [message._batch(chunks[0], base)]
         suffix_length = len(str(len(chunks))) + 1
         if len(base) + suffix_length > check.MAX_JOB_ID_LENGTH:
             raise EcallValidationError(
@@ -194,7 +202,7 @@ class EcallClient:
                 f"must be at most {check.MAX_JOB_ID_LENGTH - suffix_length} characters when "
                 f"the recipients go out in {len(chunks)} requests (a '-N' suffix is added)",
             )
-        return [message.with_recipients(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
+        return [message._batch(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
 
     def send(self, message: Message, *, skip_existing: bool = False) -> SendResult:
         """Send a message, in as many requests as its recipients need.
@@ -223,25 +231,12 @@ class EcallClient:
             if existing:
                 log.info("eCall %s job %s exists already: not sending again", part.endpoint, job_id)
                 return BatchResult(job_id, count, None, 0, "already sent", existing)
-        self._log_send(part)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("eCall %s: sending %s", part.endpoint, _describe(part))
         answer, result = self._checked(part.endpoint, part.to_params())
-        log.info("eCall %s job %s accepted: %s", part.endpoint, job_id, result.text)
+        if log.isEnabledFor(logging.INFO):
+            log.info("eCall %s accepted %s: %s", part.endpoint, _describe(part), result.text)
         return BatchResult(job_id, count, answer.status, 0, result.text or "OK")
-
-    @staticmethod
-    def _log_send(part: Message) -> None:
-        size = f"{len(part.message)} characters"
-        if part.kind == "sms":
-            found = measure(part.message)
-            size = f"{found.units} {found.encoding} characters, {found.pages} page(s)"
-        log.info(
-            "eCall %s to %s (%d recipient(s)), %s, job %s",
-            part.endpoint,
-            mask_addresses(part.recipients),
-            len(part.recipients),
-            size,
-            part.job_id,
-        )
 
     # -- status ----------------------------------------------------------------------------
 

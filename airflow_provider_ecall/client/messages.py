@@ -7,10 +7,11 @@ sent. :meth:`to_params` gives the exact form fields of the vendor's "Send method
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
 from airflow_provider_ecall.client import text as sms_text
@@ -81,8 +82,20 @@ class _Message:
         return tuple(self.address)
 
     def with_recipients(self, recipients: Sequence[str], job_id: str | None) -> Self:
-        """A copy for one batch: these recipients and this JobID."""
-        return dataclasses.replace(self, address=tuple(recipients), job_id=job_id)
+        """A copy with these recipients and this JobID (both validated).
+
+        :raises EcallValidationError: a recipient or the JobID breaks a rule.
+        """
+        checked = self._check_addresses(check.split_list("address", recipients))
+        return self._batch(checked, None if job_id is None else check.job_id(job_id))
+
+    def _batch(self, recipients: tuple[str, ...], job_id: str | None) -> Self:
+        """A copy for one request of :meth:`EcallClient.plan`: recipients taken from this
+        message and a JobID derived from its own, so nothing is validated again."""
+        copied = copy.copy(self)  # copy.copy skips __post_init__
+        copied._set("address", recipients)
+        copied._set("job_id", job_id)
+        return copied
 
     def to_params(self) -> dict[str, str]:
         """The vendor form fields of this message, without credentials, omitting unset ones."""
@@ -136,8 +149,13 @@ class SmsMessage(_Message):
         """Shorten ``text`` to the 10-page limit of its encoding, ending with an ellipsis."""
         return sms_text.truncate(text)
 
+    @cached_property
+    def measure(self) -> sms_text.TextMeasure:
+        """Encoding, length units and pages of the text (computed once)."""
+        return sms_text.measure(self.message)
+
     def _check_kind(self) -> None:
-        found = sms_text.measure(self.message)
+        found = self.measure
         if not found.fits:
             raise EcallValidationError(
                 "message",

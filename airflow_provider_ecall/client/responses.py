@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
-from xml.etree.ElementTree import Element
+from typing import TYPE_CHECKING, Final, Literal
 
 from airflow_provider_ecall.client.errors import EcallResponseError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 Outcome = Literal["pending", "delivered", "failed", "unknown"]
 

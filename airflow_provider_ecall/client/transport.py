@@ -8,11 +8,13 @@ connection or any answer is returned or raised once, never resent here.
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from airflow_provider_ecall.client.defaults import Timeout
 from airflow_provider_ecall.client.errors import (
     EcallConnectionError,
     EcallResponseError,
@@ -23,11 +25,6 @@ from airflow_provider_ecall.client.errors import (
 
 if TYPE_CHECKING:
     import requests
-
-DEFAULT_BASE_URL: Final = "https://url.ecall.ch"
-DEFAULT_TIMEOUT: Final = (5.0, 30.0)
-MAX_BODY_BYTES: Final = 256 * 1024
-Timeout = float | tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,14 @@ def check_base_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def _new_session(connect_retries: int, pool_size: int) -> requests.Session:
+def _new_session(base_url: str, connect_retries: int, pool_size: int) -> requests.Session:
+    """A session for one eCall host whose environment settings are read once, here.
+
+    ``requests`` otherwise re-reads the environment (proxies, CA bundle, netrc) on every
+    request, which is most of its own per-request cost in an Airflow worker. Proxies for the
+    host come from the environment as ``requests`` would find them; credentials never come
+    from netrc (they travel in the form).
+    """
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -85,7 +89,14 @@ def _new_session(connect_retries: int, pool_size: int) -> requests.Session:
     session = requests.Session()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.trust_env = False
     return session
+
+
+def _environment_ca_bundle() -> str | None:
+    """The CA bundle the environment names, as ``requests`` reads it (empty = unset)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
 class Transport:
@@ -114,10 +125,14 @@ class Transport:
     ) -> None:
         self.base_url = check_base_url(base_url)
         self._owns_session = session is None
-        self._session = session or _new_session(connect_retries, pool_size)
+        self._session = session or _new_session(self.base_url, connect_retries, pool_size)
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
-        self._verify = verify
+        # A session of our own no longer reads the environment per request, so the CA
+        # bundle it names is applied here; verification stays on either way.
+        self._verify = (
+            (_environment_ca_bundle() or True) if verify is True and not session else verify
+        )
 
     def close(self) -> None:
         """Close the session if this transport created it."""

@@ -13,9 +13,13 @@ from typing import Final, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_ecall.client import validation as check
-from airflow_provider_ecall.client.client import DEFAULT_BATCH_SIZE
+from airflow_provider_ecall.client.defaults import (
+    DEFAULT_BASE_URL,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_TIMEOUT,
+    Timeout,
+)
 from airflow_provider_ecall.client.errors import EcallValidationError
-from airflow_provider_ecall.client.transport import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Timeout
 
 #: The client's own field names, as the connection form calls them.
 CONNECTION_FIELD: Final = {"base_url": "host", "username": "login", "password": "password"}

@@ -18,23 +18,19 @@ from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
 from airflow_provider_ecall._compat import BaseHook, mask_secret
 from airflow_provider_ecall._kinds import FAX, SMS, SPECS, VOICE, KindSpec
 from airflow_provider_ecall.client import validation
-from airflow_provider_ecall.client.client import EcallClient
 from airflow_provider_ecall.client.errors import (
     EcallAuthError,
     EcallError,
     EcallValidationError,
     describe,
 )
-from airflow_provider_ecall.hooks._settings import (
-    ConnectionSettings,
-    connection_error,
-    read_settings,
-)
 
 if TYPE_CHECKING:
+    from airflow_provider_ecall.client.client import EcallClient
     from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind, Message
     from airflow_provider_ecall.client.responses import StatusRecord
     from airflow_provider_ecall.client.results import SendResult
+    from airflow_provider_ecall.hooks._settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +66,10 @@ class EcallHook(BaseHook):
 
         :raises EcallValidationError: a connection field is missing or malformed.
         """
+        # Imported here and below, not at module level: DAG files import this module on
+        # every parse, and only a send needs the connection reader and the HTTP stack.
+        from airflow_provider_ecall.hooks._settings import read_settings
+
         conn = self.get_connection(self.ecall_conn_id)
         if conn.password:
             mask_secret(conn.password)
@@ -77,6 +77,9 @@ class EcallHook(BaseHook):
 
     @cached_property
     def _client(self) -> EcallClient:
+        from airflow_provider_ecall.client.client import EcallClient
+        from airflow_provider_ecall.hooks._settings import connection_error
+
         found = self.settings
         try:
             return EcallClient(

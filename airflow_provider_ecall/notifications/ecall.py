@@ -21,7 +21,6 @@ from airflow_provider_ecall._kinds import FAX, SMS, VOICE
 from airflow_provider_ecall._runtime import context_timezone
 from airflow_provider_ecall.client.errors import EcallError
 from airflow_provider_ecall.hooks.ecall import EcallHook
-from airflow_provider_ecall.notifications._alerts import sendable
 
 if TYPE_CHECKING:
     import jinja2
@@ -117,6 +116,8 @@ class EcallNotifier(BaseNotifier):
         """
         fields = {name: getattr(self, name) for name in self.spec.fields}
         fields = {name: value for name, value in fields.items() if value is not None}
+        from airflow_provider_ecall.notifications._alerts import sendable
+
         fields["message"] = sendable(self.spec.kind, fields.get("message"), context)
         hook = EcallHook(ecall_conn_id=self.ecall_conn_id)
         try:

@@ -200,6 +200,23 @@ def test_password_is_not_in_repr_or_vars() -> None:
     assert "hunter2-secret" not in str(client._password)
 
 
-def test_certificate_verification_is_on_by_default() -> None:
-    client = EcallClient("https://url.ecall.ch", "user", "pw")
-    assert client._transport._verify is True
+def test_certificate_verification_is_on_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert EcallClient("https://url.ecall.ch", "user", "pw")._transport._verify is True
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+    assert (
+        EcallClient("https://url.ecall.ch", "u", "p")._transport._verify == "/etc/ssl/company.pem"
+    )
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "")
+    assert EcallClient("https://url.ecall.ch", "user", "pw")._transport._verify is True
+
+
+def test_proxies_come_from_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = EcallClient("https://url.ecall.ch", "u", "p")._transport._session
+    assert session.proxies["https"] == "http://proxy.example:3128"
+    monkeypatch.setenv("NO_PROXY", "url.ecall.ch")
+    assert "https" not in EcallClient("https://url.ecall.ch", "u", "p")._transport._session.proxies

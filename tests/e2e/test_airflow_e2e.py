@@ -197,8 +197,8 @@ def test_logs_and_output_hold_no_password_and_no_full_number(
             assert number not in text, f"{number} in {where}"
             assert number[1:] not in text, f"{number[1:]} in {where}"
     # The sends are logged, masked.
-    assert "eCall Api/Sms to +41******233 (1 recipient(s))" in outcomes["e2e_ops"].run.output
-    assert "eCall Api/Fax to +41******071" in outcomes["e2e_ops"].run.output
+    assert "to +41******233 (1 recipient(s)), " in outcomes["e2e_ops"].run.output
+    assert "eCall Api/Fax accepted job" in outcomes["e2e_ops"].run.output
 
 
 def test_providers_manager_lists_the_provider_and_its_connection_type() -> None:

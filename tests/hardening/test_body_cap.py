@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from airflow_provider_ecall.client import EcallClient, EcallResponseError, SmsMessage
-from airflow_provider_ecall.client.transport import MAX_BODY_BYTES
+from airflow_provider_ecall.client.defaults import MAX_BODY_BYTES
 from tests.hardening.servers import FloodServer, Framing
 
 FLOOD = 50 * 1024 * 1024

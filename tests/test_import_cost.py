@@ -1,0 +1,37 @@
+"""DAG files import the provider on every parse: that import must not load what only a
+send needs. (Timing lives in ``make bench``; this pins the module set, which cannot flake.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SEND_TIME_MODULES = [
+    "airflow_provider_ecall.client.client",
+    "airflow_provider_ecall.client.transport",
+    "airflow_provider_ecall.client.responses",
+    "airflow_provider_ecall.hooks._settings",
+    "airflow_provider_ecall.notifications._alerts",
+    "defusedxml",
+]
+
+PROBE = """
+import json, sys
+import airflow.sdk
+before = set(sys.modules)
+import airflow_provider_ecall.operators.ecall
+import airflow_provider_ecall.notifications.ecall
+import airflow_provider_ecall.hooks.ecall
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_dag_parse_import_loads_no_send_time_module() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    assert "airflow_provider_ecall.operators.ecall" in loaded  # the probe measured something
+    assert sorted(loaded & set(SEND_TIME_MODULES)) == []
+    assert "requests" not in loaded
