@@ -15,11 +15,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from airflow_provider_ecall.client import EcallClient
+from airflow_provider_ecall.sandbox import EcallSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = Path(tempfile.mkdtemp(prefix="ecall-airflow-home-"))
@@ -137,3 +140,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove the session's Airflow home (set ``ECALL_KEEP_AIRFLOW_HOME=1`` to keep it)."""
     if not os.environ.get("ECALL_KEEP_AIRFLOW_HOME"):
         shutil.rmtree(_HOME, ignore_errors=True)
+
+
+# -- a real client against the sandbox (client, property and hardening tests) ---------------
+
+
+@pytest.fixture
+def sandbox(ecall_sandbox: EcallSandbox) -> EcallSandbox:
+    """The sandbox of this test (a shorter name for the plugin's ``ecall_sandbox``)."""
+    return ecall_sandbox
+
+
+@pytest.fixture
+def client_options() -> dict[str, object]:
+    """Keyword arguments of the ``client`` fixture; test folders override it."""
+    return {"timeout": (2.0, 5.0)}
+
+
+@pytest.fixture
+def client(ecall_sandbox: EcallSandbox, client_options: dict[str, object]) -> Iterator[EcallClient]:
+    """A real :class:`EcallClient` talking HTTP to this test's sandbox."""
+    with EcallClient(
+        ecall_sandbox.base_url,
+        ecall_sandbox.username,
+        ecall_sandbox.password,
+        **client_options,  # type: ignore[arg-type]
+    ) as ecall:
+        yield ecall

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import ipaddress
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from types import FrameType
 from typing import TextIO
 
 from airflow_provider_ecall.client.privacy import mask_addresses
+from airflow_provider_ecall.client.transport import is_loopback
 from airflow_provider_ecall.sandbox.params import ecall_timezone
 from airflow_provider_ecall.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, EcallSandbox
 from airflow_provider_ecall.sandbox.state import SandboxMessage
@@ -50,19 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port-file", metavar="FILE", help="write the port here once listening")
     parser.add_argument("--quiet", action="store_true", help="print nothing on stdout")
     return parser
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address or ``localhost``.
-
-    :param host: a host name or IP address.
-    """
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def preview(text: str, limit: int = _PREVIEW) -> str:

@@ -1,14 +1,11 @@
-"""Client fixtures: a real EcallClient talking HTTP to a sandbox on an ephemeral port."""
+"""Client-test fixtures: the shared client (tests/conftest.py) with a wire recorder."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from airflow_provider_ecall.client import EcallClient
-from airflow_provider_ecall.sandbox import EcallSandbox
 
 
 class SeenRequests:
@@ -33,17 +30,12 @@ def wire() -> SeenRequests:
 
 
 @pytest.fixture
-def client(ecall_sandbox: EcallSandbox, wire: SeenRequests) -> Iterator[EcallClient]:
-    with EcallClient(
-        ecall_sandbox.base_url,
-        ecall_sandbox.username,
-        ecall_sandbox.password,
-        timeout=(2.0, 1.0),
-    ) as ecall:
-        ecall._transport._session.hooks["response"].append(wire)
-        yield ecall
+def client_options() -> dict[str, object]:
+    return {"timeout": (2.0, 1.0)}  # a short read timeout for the fault matrix
 
 
 @pytest.fixture
-def sandbox(ecall_sandbox: EcallSandbox) -> EcallSandbox:
-    return ecall_sandbox
+def client(client: EcallClient, wire: SeenRequests) -> EcallClient:
+    """The shared client, recording what it puts on the wire."""
+    client._transport._session.hooks["response"].append(wire)
+    return client

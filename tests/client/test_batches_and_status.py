@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pendulum
 import pytest
 
@@ -107,10 +109,13 @@ def test_status_of_an_unknown_job_is_empty(client: EcallClient, sandbox: EcallSa
 def test_status_window_split_when_ecall_finds_it_too_large() -> None:
     with EcallSandbox(max_status_objects=2) as sandbox:
         client = make_client(sandbox)
-        start = pendulum.now("UTC").subtract(minutes=1)
+        # Sends 20 ms apart in a 4 s window: 16 halvings reach ~0.06 ms, so every job can be
+        # isolated however fast the sends themselves are.
+        start = pendulum.now("UTC").subtract(seconds=2)
         for n in range(5):
             client.send(SmsMessage(address=NUMBERS[n], message="x", job_id=f"w-{n}"))
-        end = pendulum.now("UTC").add(minutes=1)
+            time.sleep(0.02)
+        end = pendulum.now("UTC").add(seconds=2)
 
         records = client.get_status(start_date=start, end_date=end)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from airflow_provider_ecall.client.transport import is_loopback
 from airflow_provider_ecall.sandbox import SandboxMessage
-from airflow_provider_ecall.sandbox.__main__ import format_message, is_loopback, main, preview
+from airflow_provider_ecall.sandbox.__main__ import format_message, main, preview
 
 REPO = Path(__file__).resolve().parents[2]
 
