@@ -38,7 +38,8 @@ from airflow_provider_ecall.client.responses import (
     StatusRecord,
     parse_incoming,
     parse_result,
-    parse_statuses,
+    parse_state,
+    scheduled_record,
 )
 from airflow_provider_ecall.client.results import BatchResult, SendResult
 from airflow_provider_ecall.client.transport import Answer, Transport
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_WINDOW_SPLITS: Final = 16
 TOO_MANY_STATUSES: Final = 11701
+JOB_SCHEDULED: Final = 11912
 
 
 def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallError:
@@ -136,10 +138,12 @@ class EcallClient:
         verify: bool | str = True,
         pool_size: int = 32,
     ) -> None:
-        if not username:
-            raise EcallValidationError("username", "is required")
-        if not password:
-            raise EcallValidationError("password", "is required")
+        check.text("username", username, multiline=False)
+        # The password is checked without quoting it: errors name the rule only.
+        if not isinstance(password, str) or not password or check.has_control(password):
+            raise EcallValidationError(
+                "password", "must be a non-empty string without control characters"
+            )
         self.username = username
         self._password = Secret(password)
         self.batch_size = check.integer("batch_size", batch_size, low=1, high=100_000)
@@ -261,10 +265,16 @@ class EcallClient:
             return self._state({"JobID": check.job_id(job_id)})
         if start_date is None or end_date is None:
             raise EcallValidationError("start_date", "give a job_id, or start_date and end_date")
-        start, end = check.send_date(start_date), check.send_date(end_date)
+        start = check.send_date(start_date, field="start_date")
+        end = check.send_date(end_date, field="end_date")
         if end <= start:
             raise EcallValidationError("end_date", "must be after start_date")
-        return self._window(start, end, MAX_WINDOW_SPLITS)
+        # Halves share their boundary: a status stamped exactly there comes back twice.
+        unique = {
+            (r.job_id, r.address, r.status_code, r.raw_timestamp): r
+            for r in self._window(start, end, MAX_WINDOW_SPLITS)
+        }
+        return tuple(unique.values())
 
     def _window(self, start: datetime, end: datetime, splits: int) -> tuple[StatusRecord, ...]:
         try:
@@ -279,9 +289,18 @@ class EcallClient:
     def _state(self, params: Mapping[str, str]) -> tuple[StatusRecord, ...]:
         answer = self._call("Api/State", params)
         if answer.status == 200:
-            return parse_statuses(answer.body)
-        result = _read_result(answer)
-        if result is not None and result.code in UNKNOWN_JOB_CODES and "JobID" in params:
+            records, result = parse_state(answer.body)
+            if result is None:
+                return records
+        else:
+            result = _read_result(answer)
+        job_id = params.get("JobID")
+        if result is not None and job_id is not None:
+            if result.code in UNKNOWN_JOB_CODES:
+                return ()
+            if result.code == JOB_SCHEDULED:  # "not an error": the job exists, not sent yet
+                return (scheduled_record(job_id, result),)
+        if answer.status == 200 and result is not None and result.code == 0:
             return ()
         raise _error_for("Api/State", answer, result)
 
@@ -292,7 +311,9 @@ class EcallClient:
 
         :param mobile_number: only messages to this leased number.
         """
-        params = {} if mobile_number is None else {"MobileNumber": mobile_number}
+        params = {}
+        if mobile_number is not None:
+            params["MobileNumber"] = check.international_number("mobile_number", mobile_number)
         answer = self._call("Api/Cache/GetNextMessage", params)
         if answer.status != 200:
             raise _error_for("Api/Cache/GetNextMessage", answer, _read_result(answer))
@@ -306,4 +327,5 @@ class EcallClient:
 
         :param message_id: the ``MessageID`` of :meth:`get_next_inbound`'s message.
         """
-        self._checked("Api/Cache/DeleteMessage", {"MessageID": message_id})
+        checked = check.text("message_id", message_id, max_length=200, multiline=False)
+        self._checked("Api/Cache/DeleteMessage", {"MessageID": checked})

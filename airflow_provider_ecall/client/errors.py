@@ -102,6 +102,9 @@ class EcallValidationError(EcallError, ValueError):
         self.field = field
         self.rule = rule
 
+    def __reduce__(self) -> tuple[type[EcallValidationError], tuple[str, str]]:
+        return type(self), (self.field, self.rule)
+
 
 class EcallRequestError(EcallError):
     """eCall refused the request as bad input (HTTP 400); sending it again will not help."""

@@ -159,8 +159,8 @@ class SmsMessage(_Message):
         if not found.fits:
             raise EcallValidationError(
                 "message",
-                f"is {found.units} {found.encoding} characters; at most {found.limit} fit in "
-                f"{sms_text.MAX_PAGES} pages (set truncate to shorten it)",
+                f"is {found.units} {found.encoding} characters; eCall takes at most "
+                f"{found.limit} (set truncate to shorten it)",
             )
         if self.notification_address is not None:
             entries = check.split_list("notification_address", self.notification_address)
@@ -177,12 +177,8 @@ class SmsMessage(_Message):
         if self.callback is not None:
             check.sender("callback", self.callback)
         if self.answer is not None:
-            check.recipient(
-                "answer",
-                check.text("answer", self.answer, multiline=False),
-                names=False,
-                emails=True,
-            )
+            answer = check.text("answer", self.answer, multiline=False)
+            self._set("answer", check.recipient("answer", answer, names=False, emails=True))
         if self.msg_type is not None:
             self._set("msg_type", check.choice("msg_type", self.msg_type, MSG_TYPES))
         self._set("no_log", check.flag("no_log", self.no_log))

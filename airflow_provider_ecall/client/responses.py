@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
+from zoneinfo import ZoneInfo
 
 from airflow_provider_ecall.client.errors import EcallResponseError
 
@@ -99,7 +100,7 @@ def parse_xml(body: bytes) -> Element:
         root: Element = fromstring(body, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise EcallResponseError(f"refused an unsafe XML body ({type(exc).__name__})") from None
-    except (ParseError, ValueError) as exc:
+    except (ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
         raise EcallResponseError(f"the body is not well-formed XML ({exc})") from None
     return root
 
@@ -121,7 +122,10 @@ def _find(root: Element, name: str) -> Element | None:
 
 def parse_result(body: bytes) -> ResultBody:
     """Read ``ResultCode``/``ResultText`` from a ``<Result>`` body (or one nesting it)."""
-    root = parse_xml(body)
+    return _result_of(parse_xml(body))
+
+
+def _result_of(root: Element) -> ResultBody:
     result = root if _local(root.tag) == "Result" else _find(root, "Result")
     if result is None:
         raise EcallResponseError(f"expected a <Result> body, got <{_local(root.tag)}>")
@@ -139,11 +143,14 @@ def read_timestamp(raw: str | None) -> datetime | None:
         return None
     for pattern in (None, "%d.%m.%Y %H:%M:%S"):
         try:
-            return (
+            found = (
                 datetime.fromisoformat(raw) if pattern is None else datetime.strptime(raw, pattern)
             )
         except ValueError:
             continue
+        # eCall writes local times without an offset (reference: Europe/Zurich): make every
+        # timestamp aware, so that records can be compared and sorted.
+        return found if found.tzinfo else found.replace(tzinfo=ZoneInfo("Europe/Zurich"))
     return None
 
 
@@ -170,16 +177,30 @@ def _status_elements(root: Element) -> Iterator[Element]:
 
 def parse_statuses(body: bytes) -> tuple[StatusRecord, ...]:
     """Read a status answer: ``<Statuses>`` of ``<Status>``, or a bare ``<Status>``."""
+    records, result = parse_state(body)
+    if result is not None:
+        raise EcallResponseError("expected <Statuses>, got <Result>")
+    return records
+
+
+def parse_state(body: bytes) -> tuple[tuple[StatusRecord, ...], ResultBody | None]:
+    """Read an ``Api/State`` answer of HTTP 200: statuses, or a ``<Result>`` in their place.
+
+    :return: ``(records, None)``, or ``((), result)`` for a ``<Result>`` body.
+    """
     root = parse_xml(body)
-    if _local(root.tag) not in {"Statuses", "Status", "ArrayOfStatus"}:
-        raise EcallResponseError(f"expected <Statuses>, got <{_local(root.tag)}>")
-    return tuple(_status(element) for element in _status_elements(root))
+    name = _local(root.tag)
+    if name == "Result":
+        return (), _result_of(root)
+    if name not in {"Statuses", "Status", "ArrayOfStatus"}:
+        raise EcallResponseError(f"expected <Statuses>, got <{name}>")
+    return tuple(_status(element) for element in _status_elements(root)), None
 
 
 def parse_incoming(body: bytes) -> tuple[ResultBody, InboundSms | None]:
     """Read an ``<IncomingSMS>`` answer: its result and the message, if one was cached."""
     root = parse_xml(body)
-    result = parse_result(body)
+    result = _result_of(root)
     sms = _find(root, "SMS")
     message_id = _find(root, "MessageID")
     if sms is None or message_id is None or not (message_id.text or "").strip():
@@ -193,4 +214,17 @@ def parse_incoming(body: bytes) -> tuple[ResultBody, InboundSms | None]:
         address_to=values.get("AddressTo") or None,
         timestamp=read_timestamp(raw_time),
         raw_timestamp=raw_time,
+    )
+
+
+def scheduled_record(job_id: str, result: ResultBody) -> StatusRecord:
+    """The record for result code 11912: the job exists and waits for its send date."""
+    return StatusRecord(
+        job_id=job_id,
+        address=None,
+        status_code=None,
+        status_text=result.text or "JobScheduled",
+        timestamp=None,
+        raw_timestamp=None,
+        extra={"ResultCode": str(result.code)},
     )

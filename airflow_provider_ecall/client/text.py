@@ -59,7 +59,7 @@ def is_gsm(text: str) -> bool:
 def _units(text: str, encoding: Encoding) -> int:
     if encoding == "GSM":
         return sum(2 if ch in GSM_EXTENSION else 1 for ch in text)
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2  # validation refuses lone ones
 
 
 def _pages(units: int, encoding: Encoding) -> int:
@@ -81,18 +81,15 @@ def measure(text: str) -> TextMeasure:
 
 
 def shorten(text: str, max_chars: int) -> str:
-    """Cut ``text`` to at most ``max_chars`` characters, ending with an ellipsis, without
-    splitting a surrogate pair. Text that fits is returned unchanged.
+    """Cut ``text`` to at most ``max_chars`` characters (code points), the last being an
+    ellipsis. Text that fits is returned unchanged.
 
     :param text: any text.
-    :param max_chars: the largest length allowed (at least 2).
+    :param max_chars: the largest length allowed (at least 1).
     """
     if len(text) <= max_chars:
         return text
-    end = max_chars - 1
-    if "\ud800" <= text[end - 1] <= "\udbff":
-        end -= 1
-    return text[:end] + ELLIPSIS_UCS2
+    return text[: max(max_chars - 1, 0)] + ELLIPSIS_UCS2
 
 
 def truncate(text: str) -> str:

@@ -48,11 +48,17 @@ def is_loopback(host: str) -> bool:
 def check_base_url(url: str) -> str:
     """Accept ``https://`` URLs, and ``http://`` only for loopback hosts (the sandbox).
 
+    Errors never echo the URL: a malformed one may carry credentials.
+
     :return: the URL without a trailing slash.
     """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise EcallValidationError("base_url", f"must be an http(s) URL with a host: {url!r}")
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a malformed IPv6 host, or a port out of range
+        port_ok = False
+    if not port_ok or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise EcallValidationError("base_url", "must be an http(s) URL with a host (and port)")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise EcallValidationError("base_url", "must not carry credentials, a query or fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -60,6 +66,16 @@ def check_base_url(url: str) -> str:
             "base_url", "plain http is refused except for loopback hosts; use https"
         )
     return url.strip().rstrip("/")
+
+
+def check_timeout(value: object) -> Timeout:
+    """Check a timeout: seconds, or ``(connect, read)`` seconds, each above 0."""
+    parts = value if isinstance(value, tuple) else (value,)
+    if len(parts) in (1, 2) and all(
+        isinstance(p, (int, float)) and not isinstance(p, bool) and 0 < p < 86_400 for p in parts
+    ):
+        return value  # type: ignore[return-value]
+    raise EcallValidationError("timeout", "must be seconds above 0, or (connect, read) seconds")
 
 
 def _new_session(base_url: str, connect_retries: int, pool_size: int) -> requests.Session:
@@ -126,7 +142,7 @@ class Transport:
         self.base_url = check_base_url(base_url)
         self._owns_session = session is None
         self._session = session or _new_session(self.base_url, connect_retries, pool_size)
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.max_body_bytes = max_body_bytes
         # A session of our own no longer reads the environment per request, so the CA
         # bundle it names is applied here; verification stays on either way.
@@ -144,7 +160,7 @@ class Transport:
 
         :raises EcallConnectionError: no connection could be made (nothing was delivered).
         :raises EcallServerError: timeout or dropped connection after sending.
-        :raises EcallResponseError: a redirect, or a body over the cap.
+        :raises EcallResponseError: a body over the cap (a redirect is returned as an answer).
         """
         import requests
 
@@ -177,8 +193,8 @@ class Transport:
         import requests
         from urllib3.exceptions import HTTPError
 
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise EcallResponseError(
                 f"{path}: answer of {declared} bytes exceeds the {self.max_body_bytes}-byte cap",
                 http_status=response.status_code,

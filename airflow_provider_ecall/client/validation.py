@@ -21,6 +21,9 @@ _SENDER_TEXT: Final = re.compile(r"^[\x20-\x7e]{1,11}$")
 # Control characters, and unpaired UTF-16 surrogates (they cannot be encoded as UTF-8).
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _LINE_BREAK: Final = re.compile(r"[\r\n\t]")
+_SHORT_DIGITS: Final = re.compile(r"^[0-9]{1,9}\Z")
+#: A national trunk prefix written after the country code: "+41 (0)79 …" means "+41 79 …".
+_TRUNK_ZERO: Final = re.compile(r"^(\+|00)([1-9][0-9]{0,2})\s*\(0\)")
 MAX_NAME_LENGTH: Final = 100
 MAX_JOB_ID_LENGTH: Final = 50
 #: The widest UTC offset in use (Kiribati +14:00, Baker Island -12:00).
@@ -49,6 +52,11 @@ def text(field: str, value: object, *, max_length: int | None = None, multiline:
             field, f"is {len(value)} characters long; at most {max_length} are allowed"
         )
     return value
+
+
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds control characters or unpaired surrogates."""
+    return _CONTROL.search(value) is not None
 
 
 def clean_text(value: str) -> str:
@@ -84,7 +92,7 @@ def international_number(field: str, value: str, *, max_digits: int = 15) -> str
     :param max_digits: the most digits after the ``+``/``00`` prefix (E.164: 15).
     :return: the number without spaces, dashes, dots, slashes or brackets.
     """
-    compact = _NUMBER_FORMATTING.sub("", value)
+    compact = _NUMBER_FORMATTING.sub("", _TRUNK_ZERO.sub(r"\1\2", value.strip()))
     found = _INTERNATIONAL.match(compact)
     if found is None or len(found.group(1)) > max_digits:
         raise EcallValidationError(
@@ -104,10 +112,10 @@ def recipient(field: str, value: str, *, names: bool, emails: bool = False) -> s
     """
     if _CONTROL.search(value):
         raise EcallValidationError(field, "entries must not contain control characters")
-    if value[0] in "+(0123456789":
-        return international_number(field, value)
     if emails and (_EMAIL.match(value) or _URL.match(value)):
         return value
+    if value[0] in "+(0123456789":
+        return international_number(field, value)
     if names and value[0].isalpha():
         if len(value) > MAX_NAME_LENGTH:
             raise EcallValidationError(field, f"address-book names are at most {MAX_NAME_LENGTH}")
@@ -153,7 +161,7 @@ def integer(field: str, value: object, *, low: int, high: int) -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    elif isinstance(value, str) and _SHORT_DIGITS.match(value.strip()):
         number = int(value.strip())
     if number is None or not low <= number <= high:
         raise EcallValidationError(field, f"must be a whole number from {low} to {high}")
@@ -178,13 +186,16 @@ def flag(field: str, value: object) -> bool:
     raise EcallValidationError(field, "must be true or false")
 
 
-def send_date(value: object, *, timezone: str | tzinfo = "UTC") -> datetime:
+def send_date(
+    value: object, *, timezone: str | tzinfo = "UTC", field: str = "send_date"
+) -> datetime:
     """Read a send date (datetime, pendulum or ISO 8601 string) as an aware datetime.
 
     A value without an offset is read in ``timezone``, so it always travels with one.
 
     :param value: the date given.
     :param timezone: the zone for naive values (the DAG's timezone in Airflow; UTC here).
+    :param field: the field name for errors (``start_date`` and ``end_date`` use it too).
     """
     import pendulum
 
@@ -196,19 +207,19 @@ def send_date(value: object, *, timezone: str | tzinfo = "UTC") -> datetime:
             result: object = pendulum.parse(value.strip(), tz=None, strict=True)
         except (ValueError, TypeError) as exc:  # ParserError is a ValueError; pendulum 3.3
             # raises TypeError on some malformed times such as "14::30"
-            raise EcallValidationError("send_date", f"{value!r} is not an ISO 8601 date") from exc
+            raise EcallValidationError(field, f"{value!r} is not an ISO 8601 date") from exc
         if isinstance(result, datetime):
             parsed = result
         else:
-            raise EcallValidationError("send_date", f"{value!r} is not a date and time")
+            raise EcallValidationError(field, f"{value!r} is not a date and time")
     else:
-        raise EcallValidationError("send_date", "must be a datetime or an ISO 8601 string")
+        raise EcallValidationError(field, "must be a datetime or an ISO 8601 string")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return pendulum.instance(_iso_offset(parsed).replace(microsecond=0))
+    return pendulum.instance(_iso_offset(parsed, field).replace(microsecond=0))
 
 
-def _iso_offset(moment: datetime) -> datetime:
+def _iso_offset(moment: datetime, field: str) -> datetime:
     """Keep an offset ISO 8601 can write (whole minutes, within ±14:00).
 
     Offsets with seconds (historic local mean times such as ``-00:16:08``) are converted to
@@ -219,10 +230,10 @@ def _iso_offset(moment: datetime) -> datetime:
     except ValueError:  # an offset of a day or more, which datetime itself refuses
         offset = MAX_UTC_OFFSET * 2
     if abs(offset) > MAX_UTC_OFFSET:
-        raise EcallValidationError("send_date", "the UTC offset must be within ±14:00")
+        raise EcallValidationError(field, "the UTC offset must be within ±14:00")
     if offset % timedelta(minutes=1):
         try:
             return moment.astimezone(timezone.utc)
         except OverflowError:
-            raise EcallValidationError("send_date", "is out of the supported range") from None
+            raise EcallValidationError(field, "is out of the supported range") from None
     return moment
