@@ -1,11 +1,12 @@
 """
-### Daily fax report, delivered next morning at 07:00
+### Daily fax report, delivered the next working morning at 07:00
 
 Every working day at 18:00 (Europe/Zurich) `build_report` writes a plain-text stock
 report; `fax_report` (an `EcallFaxOperator`) hands it to eCall **now**, scheduled with
-`send_date` for 07:00 the next morning in the DAG's timezone — the fax machine rings when
-the warehouse opens, not at night. The cover sheet gets a `subject`; every page a header
-(`header_id`, `header_info`); eCall retries a busy line twice, 10 minutes apart.
+`send_date` for 07:00 on the next working day (Friday's report on Monday) in the DAG's
+timezone — the fax machine rings when the warehouse opens, not at night. The cover sheet
+gets a `subject`; every page a header (`header_id`, `header_info`); eCall retries a busy
+line twice, 10 minutes apart.
 
 **Recipients**: the Airflow Variable `ecall_fax_recipients` when it exists, else the
 `recipients` param, whose default comes from the environment variable
@@ -29,9 +30,12 @@ TIMEZONE = "Europe/Zurich"
 
 
 def next_morning(moment: datetime, timezone: str | tzinfo, hour: int = 7) -> str:
-    """The next day's ``hour``:00 after ``moment``, in ``timezone``, as ISO 8601 with offset."""
-    local = pendulum.instance(moment).in_timezone(timezone)
-    return local.add(days=1).set(hour=hour, minute=0, second=0, microsecond=0).isoformat()
+    """``hour``:00 on the next working day (Monday to Friday) after ``moment``, in
+    ``timezone``, as ISO 8601 with its offset."""
+    day = pendulum.instance(moment).in_timezone(timezone).add(days=1)
+    while day.isoweekday() > 5:  # Saturday, Sunday
+        day = day.add(days=1)
+    return day.set(hour=hour, minute=0, second=0, microsecond=0).isoformat()
 
 
 with DAG(

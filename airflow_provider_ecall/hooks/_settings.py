@@ -92,7 +92,7 @@ def _timeout(value: object) -> Timeout:
         seconds = float(str(value))
     except ValueError:
         seconds = 0.0
-    if not 0 < seconds <= 600:
+    if not 1 <= seconds <= 600:
         raise EcallValidationError("timeout", "must be a number of seconds from 1 to 600")
     return (min(DEFAULT_TIMEOUT[0], seconds), seconds)
 

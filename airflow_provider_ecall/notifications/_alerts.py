@@ -65,15 +65,25 @@ def _error(exception: object) -> str:
 
 
 def facts(context: Mapping[str, object]) -> AlertFacts:
-    """Read the facts of an alert from an Airflow context of any callback kind."""
+    """Read the facts of an alert from an Airflow context of any callback kind.
+
+    Deadline alerts (run by the triggerer) get only ``dag_run`` (a JSON dict) and
+    ``deadline``; their alert is DAG-level with the state "missed its deadline".
+    """
     ti = context.get("ti")
     dag = context.get("dag")
-    dag_level = "reason" in context
+    run = context.get("dag_run")
+    run_facts: Mapping[str, object] = run if isinstance(run, Mapping) else {}
+    deadline = "deadline" in context
+    dag_level = "reason" in context or deadline
+    state = _text(context.get("reason")) if dag_level else _attr(ti, "state")
     return AlertFacts(
-        dag_id=_attr(ti, "dag_id") or _attr(dag, "dag_id"),
+        dag_id=_attr(ti, "dag_id") or _attr(dag, "dag_id") or _text(run_facts.get("dag_id")),
         task_id=_attr(ti, "task_id"),
-        run_id=_text(context.get("run_id")) or _attr(ti, "run_id"),
-        state=_text(context.get("reason")) if dag_level else _attr(ti, "state"),
+        run_id=_text(context.get("run_id"))
+        or _attr(ti, "run_id")
+        or _text(run_facts.get("run_id")),
+        state=state or ("missed its deadline" if deadline else ""),
         try_number=_attr(ti, "try_number"),
         error=_error(context.get("exception")),
         log_url=_attr(ti, "log_url"),

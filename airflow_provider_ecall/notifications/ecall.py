@@ -51,11 +51,17 @@ class EcallNotifier(BaseNotifier):
 
     spec: ClassVar[KindSpec]
 
-    def __init__(self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: object):
+    def __init__(
+        self,
+        *,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **fields: object,
+    ):
         unknown = sorted(set(fields) - set(self.spec.fields))
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
-        super().__init__()
+        super().__init__(context)  # Deadline alerts pass the context here (triggerer)
         self.ecall_conn_id = ecall_conn_id
         for name in self.spec.fields:
             setattr(self, name, fields.get(name))
@@ -156,7 +162,8 @@ class EcallNotifier(BaseNotifier):
 class EcallSmsNotifier(EcallNotifier):
     """Send an SMS alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallSmsOperator` (text fields
-    templated) except ``truncate``: alert texts are always cut to the 10-page limit.
+    templated; ``message`` is always text, never a template file name) except ``truncate``:
+    alert texts are always cut to the 10-page limit.
     ``message`` defaults to a short alert: DAG, task, state, try, run, error, log link.
     """
 
@@ -164,39 +171,53 @@ class EcallSmsNotifier(EcallNotifier):
     template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id")
 
     def __init__(
-        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[SmsFields]
+        self,
+        *,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **fields: Unpack[SmsFields],
     ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
 
 class EcallFaxNotifier(EcallNotifier):
     """Send a fax alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallFaxOperator` (text fields
-    templated); ``message`` defaults to a full alert page with the error at length.
+    templated, ``message`` never a file name); ``message`` defaults to a full alert page
+    with the error at length.
     """
 
     spec = FAX
     template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id")
 
     def __init__(
-        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[FaxFields]
+        self,
+        *,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **fields: Unpack[FaxFields],
     ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
 
 class EcallVoiceNotifier(EcallNotifier):
     """Call with a spoken alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallVoiceOperator` (text fields
-    templated); ``message`` defaults to a short spoken alert without links.
+    templated, ``message`` never a file name); ``message`` defaults to a short spoken
+    alert without links.
     """
 
     spec = VOICE
     template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id")
 
     def __init__(
-        self, *, ecall_conn_id: str = EcallHook.default_conn_name, **fields: Unpack[VoiceFields]
+        self,
+        *,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **fields: Unpack[VoiceFields],
     ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, **fields)
+        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
 
 send_ecall_sms_notification = EcallSmsNotifier

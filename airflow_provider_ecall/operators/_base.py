@@ -8,11 +8,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
-from airflow_provider_ecall._runtime import context_timezone, task_job_id
+from airflow_provider_ecall._runtime import context_timezone, first_try_of_series, task_job_id
 from airflow_provider_ecall.client.errors import EcallError, EcallValidationError, describe
 from airflow_provider_ecall.hooks.ecall import EcallHook
 
 if TYPE_CHECKING:
+    import jinja2
+
     from airflow_provider_ecall._kinds import KindSpec
     from airflow_provider_ecall.client.results import JsonValue, SendResult
 
@@ -61,6 +63,36 @@ class EcallSendOperator(BaseOperator):
         self.ecall_conn_id = ecall_conn_id
         self.truncate = truncate
 
+    def resolve_template_files(self) -> None:
+        """Read a template file named by ``message`` (the only field that may name one)."""
+        message = getattr(self, "message", None)
+        if isinstance(message, str) and message.endswith(tuple(self.template_ext)):
+            env = self.get_template_env()
+            try:
+                self.message = env.loader.get_source(env, message)[0]  # type: ignore[union-attr]
+            except Exception:  # rendering reports a missing file with its name
+                self.log.debug("eCall message template %s not read at parse time", message)
+        self.prepare_template()
+
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
+        """Render like Airflow, except that only ``message`` may name a template file: a
+        subject, address or other text that merely ends in ``.txt``/``.j2`` is rendered as
+        the text it is."""
+        if (
+            isinstance(content, str)
+            and content.endswith(tuple(self.template_ext))
+            and content is not getattr(self, "message", None)
+        ):
+            env = jinja_env or self.get_template_env()
+            return self._render(env.from_string(content), context)
+        return super().render_template(content, context, jinja_env, seen_oids)
+
     def _keep_fields(self, given: Mapping[str, object]) -> None:
         """Store the message fields as attributes (they are the template fields)."""
         for name in self.spec.fields:
@@ -80,9 +112,12 @@ class EcallSendOperator(BaseOperator):
         """
         ti = context["ti"]
         fields = {name: getattr(self, name) for name in self.spec.fields}
+        first_try = first_try_of_series(getattr(ti, "max_tries", None), self.retries)
         if not fields.get("job_id"):
-            fields["job_id"] = task_job_id(ti.dag_id, ti.task_id, context["run_id"], ti.map_index)
-        retry = ti.try_number > 1
+            fields["job_id"] = task_job_id(
+                ti.dag_id, ti.task_id, context["run_id"], ti.map_index, first_try
+            )
+        retry = ti.try_number > first_try
         if retry:
             self.log.info(
                 "Try %d: asking eCall whether job %s arrived before sending",

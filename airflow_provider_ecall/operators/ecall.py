@@ -31,8 +31,10 @@ class EcallSmsOperator(EcallSendOperator):
         ``;``-separated or a list. (templated)
     :param message: the text, or a ``.txt``/``.j2`` template file; up to 1530 GSM or 1570
         UCS-2 characters (10 pages) unless ``truncate`` is set. (templated)
-    :param job_id: the JobID (≤ 50 characters); default: derived from DAG, task, run and map
-        index, so a retry can tell whether the first try's SMS arrived. (templated)
+    :param job_id: the JobID (≤ 50 characters); default: derived from DAG, task, run, map
+        index and series of tries, so a retry can tell whether the first try's message
+        arrived. An explicit one must be unique per task instance (in mapped tasks, include
+        ``{{ ti.map_index }}``), or a retry skips what another instance sent. (templated)
     :param send_date: when to send (datetime or ISO 8601); a naive value is read in the
         DAG's timezone and sent with its offset. (templated)
     :param notification_address: numbers, e-mails or URLs told of the delivery. (templated)

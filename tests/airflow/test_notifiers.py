@@ -258,3 +258,30 @@ def test_async_notify_and_await_send(ecall_sandbox_connection: EcallSandbox) -> 
         "async_alerts awaited",
     ]
     assert notifier.message == "{{ dag.dag_id }} awaited"
+
+
+def test_deadline_alert_through_airflows_callback_trigger(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    from airflow.triggers.callback import PAYLOAD_STATUS_KEY, CallbackTrigger
+
+    trigger = CallbackTrigger(
+        callback_path="airflow_provider_ecall.notifications.ecall.EcallSmsNotifier",
+        callback_kwargs={
+            "address": NUMBER,
+            "context": {
+                "dag_run": {"dag_id": "nightly_load", "run_id": "scheduled__2026-11-25"},
+                "deadline": {"id": "d-1"},
+            },
+        },
+    )
+
+    async def run() -> list[dict[str, object]]:
+        return [event.payload async for event in trigger.run()]
+
+    events = asyncio.run(run())
+    assert events[-1][PAYLOAD_STATUS_KEY] == "success", events
+    [sms] = ecall_sandbox_connection.messages
+    assert "nightly_load" in sms.message
+    assert "missed its deadline" in sms.message
+    assert "scheduled__2026-11-25" in sms.message

@@ -10,6 +10,7 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_ecall._runtime import task_job_id
+from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests.airflow.conftest import ti_states
 
@@ -32,6 +33,30 @@ def test_task_job_id_is_stable_per_task_instance_and_leaves_room_for_a_suffix() 
     assert job not in variants
     assert len(variants) == 5
     assert task_job_id(*base[:3], None) == job
+
+
+def test_only_message_may_name_a_template_file(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    dag = load_dag(
+        f"""
+        with DAG("file_names", schedule=None, start_date=START) as dag:
+            EcallFaxOperator(
+                task_id="fax",
+                address="{NUMBER}",
+                message="page.j2",
+                subject="export-{{{{ dag.dag_id }}}}.txt",
+                header_info="see out.txt",
+            )
+        """,
+        files={"page.j2": "Export of {{ dag.dag_id }} written to /data/out.txt"},
+    )
+    run = dag.test()
+    assert run.state == "success", ti_states(run)
+    [fax] = ecall_sandbox_connection.messages
+    assert fax.message == "Export of file_names written to /data/out.txt"
+    assert fax.params["Subject"] == "export-file_names.txt"
+    assert fax.params["HeaderInfo"] == "see out.txt"
 
 
 def test_fields_render_from_xcom_params_and_a_template_file(
@@ -236,3 +261,34 @@ def test_retry_after_a_lost_answer_does_not_send_again(
     (sent,) = ecall_sandbox_connection.messages
     assert sent.job_id == task_job_id("lost_answer", "send", run.run_id, -1)
     assert [r.endpoint for r in ecall_sandbox_connection.requests] == ["sms", "state"]
+
+
+def test_retries_check_first_but_a_cleared_task_sends_again(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    """Airflow's numbers for one task with ``retries=1``: try 1 and its retry 2 form a series
+    (``max_tries`` 1); clearing sets ``max_tries = try_number + retries`` (3), so try 3
+    starts a new series. A real clear needs the scheduler, so the task instance here is a
+    stand-in with exactly those numbers; the send goes to the sandbox for real."""
+    from types import SimpleNamespace
+
+    op = EcallSmsOperator(task_id="report", address=NUMBER, message="done", retries=1)
+
+    def run(try_number: int, max_tries: int) -> dict[str, object]:
+        ti = SimpleNamespace(
+            dag_id="etl", task_id="report", map_index=-1, try_number=try_number, max_tries=max_tries
+        )
+        return op.execute({"ti": ti, "run_id": "scheduled__2026-11-25"})  # type: ignore[arg-type]
+
+    first = run(1, 1)
+    retry = run(2, 1)  # the answer to try 1 was lost, say: eCall has the job
+    cleared = run(3, 3)
+
+    assert retry["skipped"] is True
+    assert retry["job_id"] == first["job_id"]
+    assert cleared["skipped"] is False
+    assert cleared["job_id"] != first["job_id"]
+    assert [m.job_id for m in ecall_sandbox_connection.messages] == [
+        first["job_id"],
+        cleared["job_id"],
+    ]
