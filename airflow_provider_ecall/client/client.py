@@ -29,6 +29,7 @@ from airflow_provider_ecall.client.errors import (
     EcallServerError,
     EcallValidationError,
     describe,
+    http_phrase,
 )
 from airflow_provider_ecall.client.messages import Message, SmsMessage
 from airflow_provider_ecall.client.privacy import Secret, mask_addresses
@@ -75,7 +76,7 @@ def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallErr
     else:
         kind, summary = EcallResponseError, "unexpected answer"
     return kind(
-        f"{path}: {summary} (HTTP {answer.status}, {what})",
+        f"{path}: {summary} ({http_phrase(answer.status)}; {what})",
         http_status=answer.status,
         result_code=code,
         result_text=text,

@@ -146,8 +146,22 @@ class EcallResponseError(EcallError):
 
 
 def describe(code: int | None, text: str | None) -> str:
-    """Render a result code and text as ``"11301 AccNoUnits: not enough credit"``."""
+    """Put a result in words, e.g. ``"AccNoUnits: not enough credit"``.
+
+    The numbers stay on the error's attributes; only a code without a known name is quoted,
+    since it has nothing else to go by.
+    """
     if code is None:
         return text or "no result code"
-    name = RESULT_NAMES.get(code, "unknown code")
-    return f"{code} {name}: {text}" if text else f"{code} {name}"
+    name = RESULT_NAMES.get(code, f"unknown result code {code}")
+    return f"{name}: {text}" if text else name
+
+
+def http_phrase(status: int) -> str:
+    """The reason phrase of an HTTP status (``"Bad Gateway"``), or ``"an unusual status"``."""
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "an unusual status"

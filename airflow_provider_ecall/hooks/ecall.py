@@ -274,7 +274,7 @@ class EcallHook(BaseHook):
             found = self.get_status(job_id=CONNECTION_TEST_JOB_ID)
         except EcallAuthError as exc:
             what = describe(exc.result_code, exc.result_text)
-            return False, f"credentials refused by eCall (HTTP {exc.http_status}, {what})"
+            return False, f"credentials refused by eCall ({what})"
         except EcallError as exc:
             return False, f"{type(exc).__name__}: {exc}"
         return True, (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
 from airflow_provider_ecall._runtime import context_timezone, first_try_of_series, task_job_id
-from airflow_provider_ecall.client.errors import EcallError, EcallValidationError, describe
+from airflow_provider_ecall.client.errors import EcallError, EcallValidationError
 from airflow_provider_ecall.hooks.ecall import EcallHook
 
 if TYPE_CHECKING:
@@ -30,10 +30,8 @@ def failure_for(kind: str, exc: EcallError) -> BaseException:
     if isinstance(exc, EcallValidationError):
         return AirflowFailException(f"eCall {kind} not sent, invalid {exc.field}: {exc.rule}")
     if not exc.retryable:
-        what = describe(exc.result_code, exc.result_text)
         return AirflowFailException(
-            f"eCall refused the {kind} ({type(exc).__name__}, HTTP {exc.http_status}, {what}); "
-            "not retrying"
+            f"eCall refused the {kind} ({type(exc).__name__}: {exc}); not retrying"
         )
     return exc
 

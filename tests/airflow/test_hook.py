@@ -221,7 +221,7 @@ def test_test_connection_reports_refused_credentials_and_sends_nothing(
     set_connection(monkeypatch, **conn)
     ok, text = EcallHook().test_connection()
     assert not ok
-    assert text.startswith("credentials refused by eCall (HTTP 401")
+    assert text.startswith("credentials refused by eCall (PermissionDenied")
     assert "wrong-password" not in text
     assert ecall_sandbox.messages == []
     assert {r.endpoint for r in ecall_sandbox.requests} == {"state"}

@@ -19,6 +19,7 @@ from airflow_provider_ecall.client import (
     EcallValidationError,
     SmsMessage,
 )
+from airflow_provider_ecall.client.errors import RESULT_NAMES
 from airflow_provider_ecall.sandbox import EcallSandbox
 
 SMS = SmsMessage(address="+41791112233", message="Test message", job_id="job-1")
@@ -80,6 +81,11 @@ def test_status_and_code_map_to_error_types(
     assert caught.value.retryable is retryable
     assert caught.value.http_status == status
     assert caught.value.result_code == code
+    # numbers live on the attributes; the text says it in words (unknown codes excepted)
+    assert str(status) not in str(caught.value)
+    if code in RESULT_NAMES:
+        assert str(code) not in str(caught.value)
+        assert RESULT_NAMES[code] in str(caught.value)
     assert sends(sandbox) == 1
     assert sandbox.messages == []
 
