@@ -75,19 +75,23 @@ def check_auth(params: dict[str, str], username: str, password: str) -> Failure 
     return None
 
 
-def check_addresses(params: dict[str, str], max_addresses: int) -> Failure | None:
-    """Check ``Address``: present (11102), not too many (11104), each valid (11100).
+def check_addresses(kind: str, params: dict[str, str], max_addresses: int) -> Failure | None:
+    """Check ``Address``: present (11102), not too many (11104), each valid (11100). A voice
+    call takes one full phone number (the vendor page names no list and no address book).
 
+    :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
     :param params: the request parameters.
     :param max_addresses: the most recipients one request may name.
     """
     entries = split_entries(params.get("Address", ""))
     if not entries:
         return Failure(400, 11102, "No recipient address")
-    if len(entries) > max_addresses:
-        return Failure(400, 11104, f"Too many recipient addresses (max {max_addresses})")
+    limit = 1 if kind == "voice" else max_addresses
+    if len(entries) > limit:
+        return Failure(400, 11104, f"Too many recipient addresses (max {limit})")
+    valid = is_number if kind == "voice" else is_address
     for position, entry in enumerate(entries, start=1):
-        if not is_address(entry):
+        if not valid(entry):
             return Failure(400, 11100, f"Invalid recipient address (entry {position})")
     return None
 
@@ -189,7 +193,7 @@ def check_send(kind: str, params: dict[str, str], *, max_addresses: int) -> Fail
     :param max_addresses: the most recipients one request may name.
     """
     checks: tuple[Callable[[], Failure | None], ...] = (
-        lambda: check_addresses(params, max_addresses),
+        lambda: check_addresses(kind, params, max_addresses),
         lambda: check_message(kind, params),
         lambda: check_send_date(params),
         lambda: check_syntax(params),

@@ -19,6 +19,8 @@ CASES: list[tuple[str, str, dict[str, Any], int, int]] = [
     ("address plain digits", "Api/Voice", {"Address": "0791112233"}, 400, 11100),
     ("second address invalid", "Api/Sms", {"Address": f"{PHONE};12345"}, 400, 11100),
     ("address only plus", "Api/Sms", {"Address": "+"}, 400, 11100),
+    ("voice takes one number", "Api/Voice", {"Address": f"{PHONE};+41791112244"}, 400, 11104),
+    ("voice takes no address-book name", "Api/Voice", {"Address": "Oncall Team"}, 400, 11100),
     ("message missing", "Api/Sms", {"Message": None}, 400, 11200),
     ("message blank", "Api/Voice", {"Message": "   "}, 400, 11200),
     ("sms gsm too long", "Api/Sms", {"Message": "a" * 1531}, 400, 11204),
