@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 MAX_WINDOW_SPLITS: Final = 16
 TOO_MANY_STATUSES: Final = 11701
 JOB_SCHEDULED: Final = 11912
+#: ``Api/Cache/GetNextMessage`` answers 11204 (elsewhere "message too long") when empty.
+CACHE_EMPTY: Final = 11204
 
 
 def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallError:
@@ -319,7 +321,7 @@ class EcallClient:
         if answer.status != 200:
             raise _error_for("Api/Cache/GetNextMessage", answer, _read_result(answer))
         result, sms = parse_incoming(answer.body)
-        if sms is None and result.code not in {0, 11204}:
+        if sms is None and result.code not in {0, CACHE_EMPTY}:
             raise _error_for("Api/Cache/GetNextMessage", answer, result)
         return sms
 

@@ -81,14 +81,6 @@ class _Message:
         """The recipients, normalised, in order."""
         return tuple(self.address)
 
-    def with_recipients(self, recipients: Sequence[str], job_id: str | None) -> Self:
-        """A copy with these recipients and this JobID (both validated).
-
-        :raises EcallValidationError: a recipient or the JobID breaks a rule.
-        """
-        checked = self._check_addresses(check.split_list("address", recipients))
-        return self._batch(checked, None if job_id is None else check.job_id(job_id))
-
     def _batch(self, recipients: tuple[str, ...], job_id: str | None) -> Self:
         """A copy for one request of :meth:`EcallClient.plan`: recipients taken from this
         message and a JobID derived from its own, so nothing is validated again."""

@@ -175,14 +175,6 @@ def _status_elements(root: Element) -> Iterator[Element]:
     yield from (el for el in root.iter() if _local(el.tag) == "Status")
 
 
-def parse_statuses(body: bytes) -> tuple[StatusRecord, ...]:
-    """Read a status answer: ``<Statuses>`` of ``<Status>``, or a bare ``<Status>``."""
-    records, result = parse_state(body)
-    if result is not None:
-        raise EcallResponseError("expected <Statuses>, got <Result>")
-    return records
-
-
 def parse_state(body: bytes) -> tuple[tuple[StatusRecord, ...], ResultBody | None]:
     """Read an ``Api/State`` answer of HTTP 200: statuses, or a ``<Result>`` in their place.
 

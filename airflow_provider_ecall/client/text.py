@@ -23,7 +23,6 @@ GSM_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
 
 #: Vendor limits for a whole message, in length units of its encoding.
 MAX_UNITS: Final[dict[Encoding, int]] = {"GSM": 1530, "UCS2": 1570}
-MAX_PAGES: Final = 10
 _SINGLE_PAGE: Final[dict[Encoding, int]] = {"GSM": 160, "UCS2": 70}
 _MULTI_PAGE: Final[dict[Encoding, int]] = {"GSM": 153, "UCS2": 67}
 ELLIPSIS_GSM: Final = "..."

@@ -68,10 +68,10 @@ def test_skip_existing_resends_only_what_ecall_lacks(sandbox: EcallSandbox) -> N
     client = make_client(sandbox, batch_size=3)
     message = SmsMessage(address=NUMBERS, message="once", job_id="retry-safe")
     # a first run: batch 1 accepted; batch 2 accepted but its answer lost; batch 3 never sent
-    client.send(message.with_recipients(NUMBERS[:3], "retry-safe-1"))
+    client.send(SmsMessage(address=NUMBERS[:3], message="once", job_id="retry-safe-1"))
     sandbox.inject(endpoint="sms", accept=True, drop=True)
     with pytest.raises(EcallServerError):
-        client.send(message.with_recipients(NUMBERS[3:6], "retry-safe-2"))
+        client.send(SmsMessage(address=NUMBERS[3:6], message="once", job_id="retry-safe-2"))
     assert len(sandbox.messages) == 2
 
     again = client.send(message, skip_existing=True)
