@@ -76,33 +76,39 @@ def measure(rounds: int) -> ImportCost:
     return ImportCost(Pair(walls[timed], walls[SDK]), Pair(provider_inside, sdk_inside))
 
 
+def _after_sdk() -> list[tuple[str, float, float, bool]]:
+    """One ``-X importtime`` run of the provider import: every module imported after
+    ``airflow.sdk`` as ``(name, self ms, cumulative ms, top level)``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROVIDER],
+        env={**os.environ, **airflow_env()},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found, after_sdk = [], False
+    for line in done.stderr.splitlines():
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        own, total, indent, name = match.groups()
+        if after_sdk:
+            found.append((name, int(own) / 1000, int(total) / 1000, indent == " "))
+        after_sdk = after_sdk or (name == "airflow.sdk" and indent == " ")
+    return found
+
+
 def dominant_modules(runs: int, top: int) -> list[tuple[str, float, float]]:
     """Modules imported after ``airflow.sdk`` by the provider import, by median self time.
 
     :return: ``(module, median self ms, median cumulative ms)``, largest self time first.
     """
-    env = {**os.environ, **airflow_env()}
     selfs: dict[str, list[float]] = defaultdict(list)
     cumulative: dict[str, list[float]] = defaultdict(list)
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", PROVIDER],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        after_sdk = False
-        for line in done.stderr.splitlines():
-            found = _LINE.match(line)
-            if found is None:
-                continue
-            own, total, indent, name = found.groups()
-            if not after_sdk:
-                after_sdk = name == "airflow.sdk" and indent == " "
-                continue
-            selfs[name].append(int(own) / 1000)
-            cumulative[name].append(int(total) / 1000)
+        for name, own, total, _top in _after_sdk():
+            selfs[name].append(own)
+            cumulative[name].append(total)
     ranked = sorted(selfs, key=lambda name: statistics.median(selfs[name]), reverse=True)
     return [
         (name, statistics.median(selfs[name]), statistics.median(cumulative[name]))
@@ -112,25 +118,6 @@ def dominant_modules(runs: int, top: int) -> list[tuple[str, float, float]]:
 
 def provider_total(runs: int) -> float:
     """Median ms of the provider's top-level imports after ``airflow.sdk`` (-X importtime)."""
-    env = {**os.environ, **airflow_env()}
-    totals = []
-    for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", PROVIDER],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        after_sdk, total = False, 0
-        for line in done.stderr.splitlines():
-            found = _LINE.match(line)
-            if found is None:
-                continue
-            _, cumulative, indent, name = found.groups()
-            if not after_sdk:
-                after_sdk = name == "airflow.sdk" and indent == " "
-            elif indent == " ":
-                total += int(cumulative)
-        totals.append(total / 1000)
-    return statistics.median(totals)
+    return statistics.median(
+        sum(total for _name, _own, total, top in _after_sdk() if top) for _ in range(runs)
+    )

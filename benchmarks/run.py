@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # tests.contexts
 os.environ.update(
     {k: v for k, v in __import__("common").airflow_env().items() if k != "PYTHONPATH"}
 )

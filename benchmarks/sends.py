@@ -16,9 +16,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-import pendulum
 import requests
 from common import Pair, Sandbox, paired
 
@@ -143,41 +141,17 @@ def big_send(sandbox: Sandbox, batch_size: int | None, *, rounds: int) -> BigSen
     return BigSend(size, len(batches), timing)
 
 
-def failure_context(index: int) -> dict[str, object]:
-    """A task failure-callback context as Airflow 3 builds it (stand-in task instance)."""
-    from airflow.sdk import DAG
-
-    run_id = f"scheduled__2026-01-01T00:00:00+00:00_{index}"
-    logical_date = pendulum.datetime(2026, 1, 1, tz="UTC")
-    ti = SimpleNamespace(
-        dag_id="etl",
-        task_id="load",
-        run_id=run_id,
-        map_index=-1,
-        try_number=1,
-        state="failed",
-        log_url=f"http://localhost:8080/dags/etl/runs/{run_id}/tasks/load",
-    )
-    return {
-        "dag": DAG("etl", schedule=None),
-        "ti": ti,
-        "task_instance": ti,
-        "run_id": run_id,
-        "logical_date": logical_date,
-        "ds": logical_date.to_date_string(),
-        "ts": logical_date.isoformat(),
-        "params": {},
-        "exception": RuntimeError("disk quota exceeded on shard 7"),
-    }
-
-
 def notifier(sandbox: Sandbox, *, rounds: int, per_round: int) -> Pair:
     """``EcallSmsNotifier(address=…)(context)`` (default alert text) vs one-shot POSTs."""
     from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 
     connect(sandbox, "ecall_default")
+    from airflow.sdk import DAG
+
+    from tests.contexts import failure_context
+
     alert = EcallSmsNotifier(address=NUMBER)
-    context = failure_context(0)
+    context = failure_context(DAG("etl", schedule=None), 0)
     bare = bare_poster(sandbox, None)
     return paired(lambda: alert(context), lambda: bare(NUMBER), rounds=rounds, per_round=per_round)
 

@@ -15,7 +15,8 @@ import pytest
 
 from airflow_provider_ecall.client import EcallClient, SendResult, SmsMessage
 from airflow_provider_ecall.sandbox import EcallSandbox
-from tests.concurrency.conftest import THREADS, failure_context
+from tests.concurrency.conftest import THREADS
+from tests.contexts import failure_context
 
 SENDS = 2000
 ALERTS = 256

@@ -65,14 +65,10 @@ class _CountingHandler(http.server.BaseHTTPRequestHandler):
         """Silent."""
 
 
-class Canary(_Background):
-    """Counts every request it gets; :attr:`url` is its root."""
+class _HttpServer(_Background):
+    """A stdlib HTTP server (``self._server``) serving in a daemon thread."""
 
-    def __init__(self) -> None:
-        self.hits: list[str] = []
-        handler = type("Handler", (_CountingHandler,), {"hits": self.hits})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+    _server: http.server.ThreadingHTTPServer
 
     def start(self) -> None:
         threading.Thread(
@@ -82,6 +78,16 @@ class Canary(_Background):
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class Canary(_HttpServer):
+    """Counts every request it gets; :attr:`url` is its root."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        handler = type("Handler", (_CountingHandler,), {"hits": self.hits})
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
 
 def _read_request(conn: socket.socket) -> None:
@@ -218,7 +224,7 @@ class _OkHandler(_CountingHandler):
         self.wfile.write(OK_BODY)
 
 
-class TlsServer(_Background):
+class TlsServer(_HttpServer):
     """An HTTPS server answering every POST with a ``<Result>`` code 0.
 
     :param directory: where its certificate and key are written.
@@ -233,12 +239,3 @@ class TlsServer(_Background):
         context.load_cert_chain(self.cert, key)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> None:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
