@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import pytest
 
@@ -157,6 +158,37 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_only_a_refused_connection_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch, sandbox: EcallSandbox, retries: int
+) -> None:
+    """Connection attempts are counted by a spy that calls the real function through."""
+    from urllib3.util import connection
+
+    attempts: list[object] = []
+    real = connection.create_connection
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(connection, "create_connection", counting)
+    refused = EcallClient(f"http://127.0.0.1:{_free_port()}", "u", "p", connect_retries=retries)
+    with pytest.raises(EcallConnectionError):
+        refused.send(SMS)
+    assert len(attempts) == 1 + retries
+
+    attempts.clear()
+    sandbox.inject(endpoint="sms", drop=True)  # reached eCall, answer lost: never again
+    client = EcallClient(
+        sandbox.base_url, sandbox.username, sandbox.password, connect_retries=retries
+    )
+    with pytest.raises(EcallServerError):
+        client.send(SMS)
+    assert len(attempts) == 1
+    assert sends(sandbox) == 1
 
 
 def test_connection_refused_means_nothing_was_sent() -> None:
