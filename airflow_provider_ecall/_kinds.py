@@ -1,35 +1,21 @@
 """One spec per message kind, shared by the hook, the operators and the notifiers.
 
-The field names come from the message dataclasses (:func:`dataclasses.fields`), so the
-operators, notifiers and hook never keep their own copy of the payload. No Airflow import.
+The field names are written out here, not derived from the message dataclasses at import:
+DAG files import the operators on every parse, and the message classes (with their
+validation) are only needed to send. ``tests/airflow/test_hook.py`` checks that each list
+matches its dataclass: the same fields, in order, and every field that can hold text
+templated. The payload itself is built only by the message class. No Airflow import.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import typing
-from types import UnionType
 from typing import Final, NamedTuple, TypedDict
-
-from airflow_provider_ecall.client.messages import (
-    AddressInput,
-    DateInput,
-    FaxMessage,
-    Kind,
-    Message,
-    SmsMessage,
-    VoiceMessage,
-)
 
 if typing.TYPE_CHECKING:
     from typing_extensions import Required
 
-
-def _text_leaves(hint: object) -> set[object]:
-    """The members of a (nested) union annotation, e.g. ``{str, datetime, None}``."""
-    if typing.get_origin(hint) in (typing.Union, UnionType):
-        return set().union(*(_text_leaves(arg) for arg in typing.get_args(hint)))
-    return {hint}
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind, Message
 
 
 class KindSpec(NamedTuple):
@@ -37,23 +23,23 @@ class KindSpec(NamedTuple):
     NamedTuple because it is built on every DAG parse and costs less to define).
 
     :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
-    :param message_class: the frozen dataclass that validates and builds the payload.
+    :param class_name: the message class in :mod:`airflow_provider_ecall.client.messages`.
     :param fields: every field of that dataclass, in declaration order.
     :param templated: the fields that can hold text (text, address, sender, date, job id).
     """
 
     kind: Kind
-    message_class: type[Message]
+    class_name: str
     fields: tuple[str, ...]
     templated: tuple[str, ...]
 
-    @classmethod
-    def of(cls, message_class: type[Message]) -> KindSpec:
-        """Derive the spec of a message class from its dataclass fields."""
-        hints = typing.get_type_hints(message_class)
-        names = tuple(field.name for field in dataclasses.fields(message_class))
-        templated = tuple(name for name in names if str in _text_leaves(hints[name]))
-        return cls(message_class.kind, message_class, names, templated)
+    @property
+    def message_class(self) -> type[Message]:
+        """The frozen dataclass that validates and builds the payload (loaded on first use)."""
+        from airflow_provider_ecall.client import messages
+
+        found: type[Message] = getattr(messages, self.class_name)
+        return found
 
     def build(self, values: dict[str, object]) -> Message:
         """The message value (validated by its constructor) from field values.
@@ -63,9 +49,41 @@ class KindSpec(NamedTuple):
         return self.message_class(**values)  # type: ignore[arg-type]
 
 
-SMS: Final = KindSpec.of(SmsMessage)
-FAX: Final = KindSpec.of(FaxMessage)
-VOICE: Final = KindSpec.of(VoiceMessage)
+_COMMON: Final = ("address", "message", "job_id", "send_date")
+SMS: Final = KindSpec(
+    "sms",
+    "SmsMessage",
+    (
+        *_COMMON,
+        "notification_address",
+        "notification_level",
+        "callback",
+        "answer",
+        "msg_type",
+        "no_log",
+    ),
+    (*_COMMON, "notification_address", "callback", "answer", "msg_type"),
+)
+FAX: Final = KindSpec(
+    "fax",
+    "FaxMessage",
+    (
+        *_COMMON,
+        "calling_number",
+        "subject",
+        "header_id",
+        "header_info",
+        "number_of_retries",
+        "retry_interval_in_minutes",
+    ),
+    (*_COMMON, "calling_number", "subject", "header_id", "header_info"),
+)
+VOICE: Final = KindSpec(
+    "voice",
+    "VoiceMessage",
+    (*_COMMON, "language", "from_text"),
+    (*_COMMON, "language", "from_text"),
+)
 SPECS: Final[dict[str, KindSpec]] = {spec.kind: spec for spec in (SMS, FAX, VOICE)}
 
 

@@ -60,9 +60,9 @@ class ConnectionSettings:
     batch_size: int = DEFAULT_BATCH_SIZE
 
 
-def _extra(extras: Mapping[str, object], name: str, conn_type: str = "ecall") -> object:
+def _extra(extras: Mapping[str, object], name: str) -> object:
     """An extra by its plain name, or the old ``extra__ecall__name`` form; "" counts as unset."""
-    for key in (name, f"extra__{conn_type}__{name}"):
+    for key in (name, f"extra__ecall__{name}"):
         value = extras.get(key)
         if value not in (None, ""):
             return value

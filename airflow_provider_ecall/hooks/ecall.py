@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, ClassVar, Final
 from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
 from airflow_provider_ecall._compat import BaseHook, mask_secret
 from airflow_provider_ecall._kinds import FAX, SMS, SPECS, VOICE, KindSpec
-from airflow_provider_ecall.client import validation
 from airflow_provider_ecall.client.errors import (
     EcallAuthError,
     EcallError,
@@ -136,7 +135,9 @@ class EcallHook(BaseHook):
             if values["message"] != message:
                 log.warning("eCall %s text shortened from %d characters", kind, len(message))
         if values.get("send_date") is not None:
-            values["send_date"] = validation.send_date(values["send_date"], timezone=timezone)
+            from airflow_provider_ecall.client.validation import send_date  # send time only
+
+            values["send_date"] = send_date(values["send_date"], timezone=timezone)
         return spec.build(values)
 
     def send_message(

@@ -161,8 +161,8 @@ def sendable(kind: str, text: object, context: Mapping[str, object]) -> str:
 
     The value is turned into ``str``; a missing or blank text is replaced by the default
     message; control characters and unpaired surrogates become spaces (exception texts can
-    carry ANSI colour codes).
-    Length is left to the hook (SMS texts are truncated there).
+    carry ANSI colour codes). Length is left to the hook, which cuts every kind to what it
+    carries.
     """
     value = "" if text is None else str(text)
     if not value.strip():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import types
+import typing
 import uuid
 from typing import Any
 
@@ -289,6 +291,13 @@ def test_connection_form_widgets_cover_the_conn_fields() -> None:
     assert set(EcallHook.get_connection_form_widgets()) == set(_CONN_FIELDS)
 
 
+def _union_members(hint: object) -> set[object]:
+    """The members of a (nested) union annotation, e.g. ``{str, datetime, None}``."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return set().union(*(_union_members(arg) for arg in typing.get_args(hint)))
+    return {hint}
+
+
 @pytest.mark.parametrize(
     ("kind", "fields", "operator", "hook_method"),
     [
@@ -301,8 +310,13 @@ def test_every_layer_takes_exactly_the_fields_of_the_message(
     kind: str, fields: type, operator: type, hook_method: Any
 ) -> None:
     spec = SPECS[kind]
-    names = {f.name for f in dataclasses.fields(spec.message_class)}
-    assert set(spec.fields) == names
+    hints = typing.get_type_hints(spec.message_class)
+    ordered = tuple(f.name for f in dataclasses.fields(spec.message_class))
+    assert spec.fields == ordered
+    assert spec.message_class.kind == kind
+    # templated: every field whose type admits text (str, or an alias that includes it)
+    assert spec.templated == tuple(n for n in ordered if str in _union_members(hints[n]))
+    names = set(ordered)
     assert set(fields.__annotations__) | {"address", "message", "job_id", "send_date"} == names
     operator_params = set(inspect.signature(operator.__init__).parameters) - {"self", "kwargs"}
     assert operator_params == names
