@@ -1,0 +1,199 @@
+"""``make e2e``: the provider in a real Airflow 3.3 deployment, with faults injected.
+
+Starts, as processes owned by this run, on free loopback ports: a PostgreSQL cluster
+(Airflow's metadata database; initdb in a temporary directory), Redis (the Celery broker),
+and Airflow's api-server, scheduler, dag-processor, triggerer and a Celery worker
+(``CeleryExecutor``). One eCall sandbox per scenario runs in this process, each with a journal.
+DAG runs are triggered through the REST API; each scenario is judged on what its sandbox
+accepted. Everything is stopped at the end, also on failure or Ctrl-C.
+
+Logs stay in ``.e2e/run/`` (process output, Airflow's task logs, the sandbox journals).
+``E2E_SKIP_BENCH=1`` skips the latency figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e_dags"))
+
+import _e2e_bench
+from _e2e_airflow import (
+    ROOT,
+    Api,
+    Deployment,
+    component_logs,
+    configure,
+    migrate,
+    start_components,
+    start_worker,
+)
+from _e2e_scenarios import Scenarios, Verdict, judge_logs, safely, table
+from _e2e_services import Processes, start_postgres, start_redis
+from e2e_numbers import BENCH_FAILURES
+
+from airflow_provider_ecall.sandbox import EcallSandbox
+
+RUN_DIR = ROOT / ".e2e" / "run"
+#: One sandbox (and connection ``ecall_<name>``) per scenario and per alert destination.
+SANDBOXES = (
+    "lost_answer",
+    "worker_killed",
+    "error_window",
+    "exhausted",
+    "oncall",
+    "team_lead",
+    "deadline",
+    "rerun",
+    "mapped",
+    "bench_task",
+    "bench_dag",
+)
+SANDBOX_USER = "e2e-user"
+
+
+def step(text: str, started: float) -> None:
+    """One progress line with the time since the start."""
+    print(f"[{time.monotonic() - started:6.1f} s] {text}", flush=True)
+
+
+def start_sandboxes(stack: ExitStack, password: str) -> dict[str, EcallSandbox]:
+    """Every sandbox, each journaling to ``.e2e/run/journal-<name>.jsonl``."""
+    boxes = {}
+    for name in SANDBOXES:
+        sandbox = EcallSandbox(
+            username=SANDBOX_USER, password=password, journal=RUN_DIR / f"journal-{name}.jsonl"
+        )
+        boxes[name] = stack.enter_context(sandbox)
+    return boxes
+
+
+def connections(boxes: dict[str, EcallSandbox]) -> dict[str, str]:
+    """``ecall_<name>`` connections, one per sandbox."""
+    return {
+        f"ecall_{name}": json.dumps(
+            {
+                "conn_type": "ecall",
+                "host": box.base_url,
+                "login": box.username,
+                "password": box.password,
+            }
+        )
+        for name, box in boxes.items()
+    }
+
+
+@contextmanager
+def workdir() -> Iterator[Path]:
+    """A temporary directory for the database and Redis, removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="ecall-e2e-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def deploy(procs: Processes, work: Path, boxes: dict[str, EcallSandbox], t0: float) -> Deployment:
+    """Postgres, Redis, ``db migrate`` and the five Airflow components."""
+    database = start_postgres(procs, work)
+    broker = start_redis(procs, work)
+    step(f"PostgreSQL and Redis up ({database.rsplit('@', 1)[1]}, {broker})", t0)
+    deployment = configure(RUN_DIR / "airflow", database, broker, connections(boxes))
+    migrate(procs, deployment)
+    step("airflow db migrate done", t0)
+    start_components(procs, deployment)
+    step(f"api-server, scheduler, dag-processor, triggerer, worker up ({deployment.api_url})", t0)
+    return deployment
+
+
+def scenarios(
+    procs: Processes, deployment: Deployment, plays: Scenarios, t0: float
+) -> list[Verdict]:
+    """Kill a worker mid-send first (alone), then run the other scenarios side by side."""
+    worker = next(proc for proc in procs.started if proc.name == "celery-worker-1")
+
+    def kill() -> None:
+        procs.kill(worker)
+        step("celery-worker-1 killed (SIGKILL to its process group); starting celery-worker-2", t0)
+        start_worker(procs, deployment, "celery-worker-2")
+
+    problem = plays.kill_worker_mid_send(kill)
+    plays.arm_and_start()
+    step("faults armed, runs triggered; waiting", t0)
+    judges = {
+        "lost_answer": lambda: plays.judge_single_send("lost_answer", 2, state_asked=True),
+        "error_window": lambda: plays.judge_single_send("error_window", 3, state_asked=False),
+        "exhausted": plays.judge_exhausted,
+        "dag_failure": lambda: plays.judge_callback(
+            "dag_failure", "team_lead", "e2e_dag_failure", "failed"
+        ),
+        "deadline": lambda: plays.judge_callback(
+            "deadline", "deadline", "missed its deadline", "success"
+        ),
+        "rerun": plays.judge_rerun,
+        "mapped": plays.judge_mapped,
+        "worker_killed": lambda: plays.judge_single_send("worker_killed", 2, state_asked=True),
+    }
+    verdicts = [safely(name, judge) for name, judge in judges.items()]
+    if problem:
+        verdicts[-1] = Verdict("worker_killed", verdicts[-1].expected, problem, False)
+    return [verdicts[-1], *verdicts[:-1]]
+
+
+def bench(api: Api, boxes: dict[str, EcallSandbox], home: Path, t0: float) -> list[str]:
+    """The latency rows for BENCHMARKS.md."""
+    step(f"latency: {BENCH_FAILURES} failing mapped tasks, {BENCH_FAILURES} failing runs", t0)
+    task = _e2e_bench.task_callbacks(api, boxes["bench_task"])
+    dag = _e2e_bench.dag_callbacks(api, boxes["bench_dag"], home)
+    return [task.line(), dag.line()]
+
+
+def main() -> int:
+    t0 = time.monotonic()
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    (RUN_DIR / "logs").mkdir(parents=True)
+    password = secrets.token_urlsafe(18)
+    procs = Processes(RUN_DIR / "logs")
+    verdicts: list[Verdict] = []
+    rows: list[str] = []
+    with ExitStack() as stack, workdir() as work:
+        stack.callback(procs.stop_all)
+        boxes = start_sandboxes(stack, password)
+        deployment = deploy(procs, work, boxes, t0)
+        api = Api(deployment)
+        api.wait_for_dags(["e2e_lost_answer", "e2e_bench_dag"], 120)
+        step("DAGs parsed", t0)
+        verdicts = scenarios(procs, deployment, Scenarios(api, boxes), t0)
+        if os.environ.get("E2E_SKIP_BENCH") != "1":
+            rows = bench(api, boxes, deployment.home, t0)
+        step("stopping every process", t0)
+    verdicts.append(judge_logs(component_logs(RUN_DIR / "logs", RUN_DIR / "airflow"), password))
+    print("\n" + table(verdicts))
+    if rows:
+        print("\n| alert | failures | median | max |\n|---|---|---|---|\n" + "\n".join(rows))
+    ok = all(verdict.ok for verdict in verdicts)
+    print(f"\nLogs and journals: {RUN_DIR.relative_to(ROOT)}/")
+    print(f"{'OK' if ok else 'FAILED'} in {time.monotonic() - t0:.0f} s")
+    return 0 if ok else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds the ExitStack: every process is stopped
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,23 @@
+"""Recipients of the deployment check's messages (placeholders; the sandbox never delivers).
+
+The driver greps every component's log for these numbers: none may appear in full.
+"""
+
+from __future__ import annotations
+
+#: One recipient per scenario, so a message in the wrong place is visible.
+NUMBERS = {
+    "lost_answer": "+41791110001",
+    "worker_killed": "+41791110002",
+    "error_window": "+41791110003",
+    "exhausted": "+41791110004",
+    "oncall": "+41791110005",
+    "team_lead": "+41791110006",
+    "deadline": "+41791110007",
+    "rerun": "+41791110008",
+    "bench_task": "+41791110009",
+    "bench_dag": "+41791110010",
+}
+MAPPED = ["+41791120001", "+41791120002", "+41791120003"]
+#: How many failures each latency figure is taken over.
+BENCH_FAILURES = 20
