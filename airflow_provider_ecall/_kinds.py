@@ -1,10 +1,13 @@
-"""One spec per message kind, shared by the hook, the operators and the notifiers.
+"""The fields of each message kind, for the hook, the operators and the notifiers.
 
-The field names are written out here, not derived from the message dataclasses at import:
-DAG files import the operators on every parse, and the message classes (with their
-validation) are only needed to send. ``tests/airflow/test_hook.py`` checks that each list
-matches its dataclass: the same fields, in order, and every field that can hold text
-templated. The payload itself is built only by the message class. No Airflow import.
+The keyword arguments of a kind are declared once, as a ``TypedDict`` (:class:`SmsFields`,
+…); the hook and the notifiers take them with ``Unpack``, and :class:`KindSpec` reads the
+field names from them. The operators spell them out again, because Airflow reads an
+operator's explicit signature (``default_args``, ``.partial()``). The message dataclasses in
+:mod:`airflow_provider_ecall.client.messages` are not imported here: DAG files import this
+module on every parse, and only a send needs them. ``tests/airflow/test_hook.py`` checks
+that each ``TypedDict`` matches its dataclass and that every text field is templated.
+No Airflow import.
 """
 
 from __future__ import annotations
@@ -13,82 +16,15 @@ import typing
 from typing import Final, NamedTuple, TypedDict
 
 if typing.TYPE_CHECKING:
+    from datetime import tzinfo
+
     from typing_extensions import Required
 
-    from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind, Message
-
-
-class KindSpec(NamedTuple):
-    """What the Airflow layer needs to know about one message kind (an immutable record; a
-    NamedTuple because it is built on every DAG parse and costs less to define).
-
-    :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
-    :param class_name: the message class in :mod:`airflow_provider_ecall.client.messages`.
-    :param fields: every field of that dataclass, in declaration order.
-    :param templated: the fields that can hold text (text, address, sender, date, job id).
-    """
-
-    kind: Kind
-    class_name: str
-    fields: tuple[str, ...]
-    templated: tuple[str, ...]
-
-    @property
-    def message_class(self) -> type[Message]:
-        """The frozen dataclass that validates and builds the payload (loaded on first use)."""
-        from airflow_provider_ecall.client import messages
-
-        found: type[Message] = getattr(messages, self.class_name)
-        return found
-
-    def build(self, values: dict[str, object]) -> Message:
-        """The message value (validated by its constructor) from field values.
-
-        :raises EcallValidationError: a value breaks a rule; nothing is sent.
-        """
-        return self.message_class(**values)  # type: ignore[arg-type]
-
-
-_COMMON: Final = ("address", "message", "job_id", "send_date")
-SMS: Final = KindSpec(
-    "sms",
-    "SmsMessage",
-    (
-        *_COMMON,
-        "notification_address",
-        "notification_level",
-        "callback",
-        "answer",
-        "msg_type",
-        "no_log",
-    ),
-    (*_COMMON, "notification_address", "callback", "answer", "msg_type"),
-)
-FAX: Final = KindSpec(
-    "fax",
-    "FaxMessage",
-    (
-        *_COMMON,
-        "calling_number",
-        "subject",
-        "header_id",
-        "header_info",
-        "number_of_retries",
-        "retry_interval_in_minutes",
-    ),
-    (*_COMMON, "calling_number", "subject", "header_id", "header_info"),
-)
-VOICE: Final = KindSpec(
-    "voice",
-    "VoiceMessage",
-    (*_COMMON, "language", "from_text"),
-    (*_COMMON, "language", "from_text"),
-)
-SPECS: Final[dict[str, KindSpec]] = {spec.kind: spec for spec in (SMS, FAX, VOICE)}
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind
 
 
 class CommonFields(TypedDict, total=False):
-    """Keyword arguments of every kind (for notifiers; all templated)."""
+    """Keyword arguments of every kind (all templated)."""
 
     address: Required[AddressInput]
     message: str
@@ -126,4 +62,80 @@ class VoiceFields(CommonFields, total=False):
     from_text: str | None
 
 
-__all__ = ["FAX", "SMS", "SPECS", "VOICE", "FaxFields", "KindSpec", "SmsFields", "VoiceFields"]
+class BuildOptions(TypedDict, total=False):
+    """How a message is built from its fields (the message classes take these too).
+
+    :param truncate: shorten a text over its kind's limit, with an ellipsis, instead of
+        refusing it.
+    :param timezone: the zone a naive ``send_date`` is read in (default UTC).
+    """
+
+    truncate: bool
+    timezone: str | tzinfo
+
+
+class SendOptions(BuildOptions, total=False):
+    """How a message is built and sent (the operators and notifiers pass these on).
+
+    :param skip_existing: first ask ``Api/State`` whether each request's JobID exists, and
+        send only what eCall does not have yet.
+    """
+
+    skip_existing: bool
+
+
+class SmsArguments(SmsFields, BuildOptions, total=False):
+    """The fields of an SMS and how to build it (:meth:`EcallHook.send_sms`)."""
+
+
+class FaxArguments(FaxFields, BuildOptions, total=False):
+    """The fields of a fax and how to build it (:meth:`EcallHook.send_fax`)."""
+
+
+class VoiceArguments(VoiceFields, BuildOptions, total=False):
+    """The fields of a voice call and how to build it (:meth:`EcallHook.send_voice`)."""
+
+
+class KindSpec(NamedTuple):
+    """What the Airflow layer needs to know about one message kind (an immutable record; a
+    NamedTuple because it is built on every DAG parse and costs less to define).
+
+    :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
+    :param fields: every field of the kind, in declaration order.
+    :param templated: the fields that can hold text (text, address, sender, date, job id).
+    """
+
+    kind: Kind
+    fields: tuple[str, ...]
+    templated: tuple[str, ...]
+
+
+_COMMON: Final = tuple(CommonFields.__annotations__)
+SMS: Final = KindSpec(
+    "sms",
+    tuple(SmsFields.__annotations__),
+    (*_COMMON, "notification_address", "callback", "answer", "msg_type"),
+)
+FAX: Final = KindSpec(
+    "fax",
+    tuple(FaxFields.__annotations__),
+    (*_COMMON, "calling_number", "subject", "header_id", "header_info"),
+)
+_VOICE_FIELDS: Final = tuple(VoiceFields.__annotations__)
+VOICE: Final = KindSpec("voice", _VOICE_FIELDS, _VOICE_FIELDS)
+
+__all__ = [
+    "FAX",
+    "SMS",
+    "VOICE",
+    "BuildOptions",
+    "CommonFields",
+    "FaxArguments",
+    "FaxFields",
+    "KindSpec",
+    "SendOptions",
+    "SmsArguments",
+    "SmsFields",
+    "VoiceArguments",
+    "VoiceFields",
+]

@@ -162,6 +162,7 @@ def local_work(sandbox: Sandbox, *, rounds: int, per_round: int) -> float:
     import statistics
     import time
 
+    from airflow_provider_ecall.client.messages import SmsMessage
     from airflow_provider_ecall.client.responses import parse_result
     from airflow_provider_ecall.hooks.ecall import EcallHook
 
@@ -177,7 +178,8 @@ def local_work(sandbox: Sandbox, *, rounds: int, per_round: int) -> float:
     for number in range(rounds + 1):
         started = time.perf_counter()
         for _ in range(per_round):
-            message = hook.build_message("sms", {"address": NUMBER, "message": TEXT})
+            callback = hook.settings.default_callback
+            message = SmsMessage(address=NUMBER, message=TEXT, callback=callback)
             for part in client.plan(message):
                 part.to_params()
                 parse_result(answer)

@@ -2,8 +2,10 @@
 
 >>> from airflow_provider_ecall.client import EcallClient, SmsMessage
 
-The names are loaded on first use: DAG files that only need the message values do not pay
-for the HTTP stack (``requests`` is imported only when a request is made).
+The names are loaded on first use (PEP 562): importing this package loads none of its
+modules. DAG files import the hook, operators and notifiers, which need only
+:mod:`~airflow_provider_ecall.client.errors` at import; the message classes are loaded when a
+message is built, and the client with its HTTP stack (``requests``) when one is sent.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from airflow_provider_ecall.client.responses import (
     InboundSms,
     ResultBody,
     StatusRecord,
+    UnreadableBody,
     parse_incoming,
     parse_result,
     parse_state,
@@ -86,15 +87,18 @@ def _error_for(path: str, answer: Answer, result: ResultBody | None) -> EcallErr
     )
 
 
+def _unreadable(answer: Answer, exc: UnreadableBody) -> EcallResponseError:
+    """The error for an answer whose body is not the XML expected."""
+    return EcallResponseError(str(exc), http_status=answer.status, body=answer.body)
+
+
 def _read_result(answer: Answer) -> ResultBody | None:
-    """The ``<Result>`` of an answer; None for a non-XML body, re-raised for a 200."""
+    """The ``<Result>`` of an answer; None for a non-XML body, an error for a 200."""
     try:
         return parse_result(answer.body)
-    except EcallResponseError as exc:
+    except UnreadableBody as exc:
         if answer.status == 200:
-            exc.http_status = 200
-            exc.body = answer.body
-            raise
+            raise _unreadable(answer, exc) from None
         return None
 
 
@@ -226,8 +230,10 @@ class EcallClient:
             try:
                 done.append(self._send_one(part, skip_existing=skip_existing))
             except EcallError as exc:
-                exc.completed = tuple(done)
-                raise
+                if not done:
+                    raise
+                # The same error, made again with the batches eCall accepted before it.
+                raise exc.after(done).with_traceback(exc.__traceback__) from exc.__cause__
         return SendResult(message.kind, message.endpoint, tuple(done))
 
     def _send_one(self, part: Message, *, skip_existing: bool) -> BatchResult:
@@ -292,7 +298,10 @@ class EcallClient:
     def _state(self, params: Mapping[str, str]) -> tuple[StatusRecord, ...]:
         answer = self._call("Api/State", params)
         if answer.status == 200:
-            records, result = parse_state(answer.body)
+            try:
+                records, result = parse_state(answer.body)
+            except UnreadableBody as exc:
+                raise _unreadable(answer, exc) from None
             if result is None:
                 return records
         else:
@@ -320,7 +329,10 @@ class EcallClient:
         answer = self._call("Api/Cache/GetNextMessage", params)
         if answer.status != 200:
             raise _error_for("Api/Cache/GetNextMessage", answer, _read_result(answer))
-        result, sms = parse_incoming(answer.body)
+        try:
+            result, sms = parse_incoming(answer.body)
+        except UnreadableBody as exc:
+            raise _unreadable(answer, exc) from None
         if sms is None and result.code not in {0, CACHE_EMPTY}:
             raise _error_for("Api/Cache/GetNextMessage", answer, result)
         return sms

@@ -3,13 +3,18 @@
 Every error carries ``http_status``, ``result_code`` and ``result_text`` (``None`` where the
 failure happened before an answer) and ``retryable``: whether sending again could succeed.
 Messages never contain the password: nothing here is built from request parameters.
+An error is complete when it is made and not changed afterwards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from http import HTTPStatus
 from typing import TYPE_CHECKING, ClassVar, Final
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from airflow_provider_ecall.client.results import BatchResult
 
 #: Result codes of the reference (``ecall-https-interface.md`` section 3).
@@ -62,6 +67,8 @@ class EcallError(Exception):
     :param result_code: eCall's ``ResultCode``, if the body carried one.
     :param result_text: eCall's ``ResultText``, if the body carried one.
     :param body: the (size-capped) body of the answer it came from, if any.
+    :param completed: the batches of the same send that eCall had accepted before this
+        failure (see :meth:`EcallClient.send`).
     """
 
     retryable: ClassVar[bool] = False
@@ -74,14 +81,28 @@ class EcallError(Exception):
         result_code: int | None = None,
         result_text: str | None = None,
         body: bytes | None = None,
+        completed: Sequence[BatchResult] = (),
     ) -> None:
         super().__init__(message)
         self.http_status = http_status
         self.result_code = result_code
         self.result_text = result_text
         self.body = body
-        #: Batches of this send that eCall had accepted before the failure (see ``send``).
-        self.completed: tuple[BatchResult, ...] = ()
+        self.completed: tuple[BatchResult, ...] = tuple(completed)
+
+    def after(self, completed: Sequence[BatchResult]) -> Self:
+        """The same error as a new one that also names the batches accepted before it.
+
+        :param completed: the batches of the send that eCall had accepted.
+        """
+        return type(self)(
+            str(self),
+            http_status=self.http_status,
+            result_code=self.result_code,
+            result_text=self.result_text,
+            body=self.body,
+            completed=completed,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -95,12 +116,20 @@ class EcallValidationError(EcallError, ValueError):
 
     :param field: the python name of the offending field (``address``, ``job_id``, …).
     :param rule: the rule it broke, in words.
+    :param completed: the batches accepted before it (see :class:`EcallError`).
     """
 
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
+    def __init__(self, field: str, rule: str, *, completed: Sequence[BatchResult] = ()) -> None:
+        super().__init__(f"{field}: {rule}", completed=completed)
         self.field = field
         self.rule = rule
+
+    def after(self, completed: Sequence[BatchResult]) -> Self:
+        """The same rule broken, as a new error that names the batches accepted before it.
+
+        :param completed: the batches of the send that eCall had accepted.
+        """
+        return type(self)(self.field, self.rule, completed=completed)
 
     def __reduce__(self) -> tuple[type[EcallValidationError], tuple[str, str]]:
         return type(self), (self.field, self.rule)
@@ -159,8 +188,6 @@ def describe(code: int | None, text: str | None) -> str:
 
 def http_phrase(status: int) -> str:
     """The reason phrase of an HTTP status (``"Bad Gateway"``), or ``"an unusual status"``."""
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

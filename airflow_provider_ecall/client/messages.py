@@ -1,16 +1,20 @@
 """The three message kinds as frozen, validated values.
 
-Constructing a message checks every rule that can be checked locally; an invalid value
-raises :class:`~airflow_provider_ecall.client.errors.EcallValidationError` and nothing is
-sent. :meth:`to_params` gives the exact form fields of the vendor's "Send methods" page.
+The constructor of each kind is its one builder: every layer (hook, operators, notifiers)
+builds a message by calling it. It checks every rule that can be checked locally; an invalid
+value raises :class:`~airflow_provider_ecall.client.errors.EcallValidationError` and nothing
+is sent. Two build options are taken with the fields: ``truncate`` (shorten a text over the
+kind's limit instead of refusing it) and ``timezone`` (the zone a naive ``send_date`` is read
+in). :meth:`to_params` gives the exact form fields of the vendor's "Send methods" page.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import InitVar, dataclass
+from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
@@ -21,6 +25,8 @@ from airflow_provider_ecall.client.privacy import mask_addresses
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["sms", "fax", "voice"]
 AddressInput = str | Sequence[str]
@@ -45,14 +51,20 @@ class _Message:
     message: str
     job_id: str | None = None
     send_date: DateInput | None = None
+    #: Build option: shorten a text over the limit (with an ellipsis) instead of refusing it.
+    truncate: InitVar[bool] = False
+    #: Build option: the zone a naive ``send_date`` is read in.
+    timezone: InitVar[str | tzinfo] = "UTC"
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, truncate: bool, timezone: str | tzinfo) -> None:
         self._set("address", self._check_addresses(check.split_list("address", self.address)))
+        if truncate and isinstance(self.message, str):
+            self._shorten_message()
         check.text("message", self.message, max_length=self.max_message_length, multiline=True)
         if self.job_id is not None:
             check.job_id(self.job_id)
         if self.send_date is not None:
-            self._set("send_date", check.send_date(self.send_date))
+            self._set("send_date", check.send_date(self.send_date, timezone=timezone))
         self._check_kind()
 
     def __repr__(self) -> str:
@@ -66,6 +78,12 @@ class _Message:
     def fit_text(cls, text: str) -> str:
         """Shorten ``text`` to what this kind can carry, ending it with an ellipsis."""
         return sms_text.shorten(text, cls.max_message_length)
+
+    def _shorten_message(self) -> None:
+        fitted = self.fit_text(self.message)
+        if fitted != self.message:
+            log.warning("eCall %s text shortened from %d characters", self.kind, len(self.message))
+            self._set("message", fitted)
 
     def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -116,7 +134,7 @@ class SmsMessage(_Message):
     :param address: international numbers or address-book names, ``;``-separated or a list.
     :param message: the text; up to 1530 GSM 03.38 or 1570 UCS-2 characters (10 pages).
     :param job_id: a client-defined identifier, up to 50 characters.
-    :param send_date: when to send; naive values are read as UTC.
+    :param send_date: when to send; naive values are read in ``timezone``.
     :param notification_address: numbers, e-mails or URLs told of the delivery status.
     :param notification_level: 0 status when available, 1 last tracking point, 2 also
         delayed sends, 3 failures only.
@@ -124,13 +142,15 @@ class SmsMessage(_Message):
     :param answer: where replies are forwarded; eCall then ignores ``callback``.
     :param msg_type: ``"Normal"`` or ``"Flash"``.
     :param no_log: keep the message out of eCall's log.
+    :param truncate: shorten a text over 10 pages, ending it with an ellipsis.
+    :param timezone: the zone a naive ``send_date`` is read in (default UTC).
     """
 
     kind: ClassVar[Kind] = "sms"
     endpoint: ClassVar[str] = "Api/Sms"
 
     notification_address: AddressInput | None = None
-    notification_level: int | None = None
+    notification_level: int | str | None = None
     callback: str | None = None
     answer: str | None = None
     msg_type: str | None = None
@@ -194,13 +214,15 @@ class FaxMessage(_Message):
     :param address: international fax numbers or address-book names.
     :param message: the fax text, up to 50,000 characters (a project guard).
     :param job_id: a client-defined identifier, up to 50 characters.
-    :param send_date: when to send; naive values are read as UTC.
+    :param send_date: when to send; naive values are read in ``timezone``.
     :param calling_number: the sender number, international, up to 16 digits.
     :param subject: the title on the cover sheet, up to 200 characters (a project guard).
     :param header_id: the sender header on every page, up to 20 characters.
     :param header_info: more header text beside it, up to 50 characters.
     :param number_of_retries: retry attempts by eCall, 0–9 (vendor default 0).
     :param retry_interval_in_minutes: minutes between retries, 1–99.
+    :param truncate: shorten a text over 50,000 characters, ending it with an ellipsis.
+    :param timezone: the zone a naive ``send_date`` is read in (default UTC).
     """
 
     kind: ClassVar[Kind] = "fax"
@@ -210,8 +232,8 @@ class FaxMessage(_Message):
     subject: str | None = None
     header_id: str | None = None
     header_info: str | None = None
-    number_of_retries: int | None = None
-    retry_interval_in_minutes: int | None = None
+    number_of_retries: int | str | None = None
+    retry_interval_in_minutes: int | str | None = None
 
     def _check_kind(self) -> None:
         if self.calling_number is not None:
@@ -256,9 +278,11 @@ class VoiceMessage(_Message):
     :param address: international phone numbers.
     :param message: the text spoken, up to 5,000 characters (a project guard).
     :param job_id: a client-defined identifier, up to 50 characters.
-    :param send_date: when to call; naive values are read as UTC.
+    :param send_date: when to call; naive values are read in ``timezone``.
     :param language: ``"DE"``, ``"FR"``, ``"IT"`` or ``"EN"``; None lets eCall detect it.
     :param from_text: the sender name read after the message, up to 100 characters.
+    :param truncate: shorten a text over 5,000 characters, ending it with an ellipsis.
+    :param timezone: the zone a naive ``send_date`` is read in (default UTC).
     """
 
     kind: ClassVar[Kind] = "voice"

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
-from airflow_provider_ecall.client.errors import EcallResponseError
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -25,6 +26,12 @@ _DELIVERED: Final = frozenset({8, 10, 33, 34, 41})
 _FAILED: Final = frozenset({2, 42})
 _PENDING: Final = frozenset({0, 1, 3, 9, 30, 31, 39})
 _STATUS_FIELDS: Final = frozenset({"JobID", "Address", "StatusCode", "StatusText", "TimeStamp"})
+
+
+class UnreadableBody(ValueError):
+    """A body that is not the XML expected (the client turns it into an
+    :class:`~airflow_provider_ecall.client.errors.EcallResponseError` with the answer's
+    status and body)."""
 
 
 @dataclass(frozen=True)
@@ -92,16 +99,13 @@ def _local(tag: str) -> str:
 
 
 def parse_xml(body: bytes) -> Element:
-    """Parse an untrusted body; anything unsafe or malformed raises EcallResponseError."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError, fromstring
-
+    """Parse an untrusted body; anything unsafe or malformed raises :class:`UnreadableBody`."""
     try:
         root: Element = fromstring(body, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise EcallResponseError(f"refused an unsafe XML body ({type(exc).__name__})") from None
+        raise UnreadableBody(f"refused an unsafe XML body ({type(exc).__name__})") from None
     except (ParseError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
-        raise EcallResponseError(f"the body is not well-formed XML ({exc})") from None
+        raise UnreadableBody(f"the body is not well-formed XML ({exc})") from None
     return root
 
 
@@ -128,11 +132,11 @@ def parse_result(body: bytes) -> ResultBody:
 def _result_of(root: Element) -> ResultBody:
     result = root if _local(root.tag) == "Result" else _find(root, "Result")
     if result is None:
-        raise EcallResponseError(f"expected a <Result> body, got <{_local(root.tag)}>")
+        raise UnreadableBody(f"expected a <Result> body, got <{_local(root.tag)}>")
     values = _children(result)
     code = _int_or_none(values.get("ResultCode"))
     if code is None:
-        raise EcallResponseError("the <Result> body has no numeric ResultCode")
+        raise UnreadableBody("the <Result> body has no numeric ResultCode")
     info = values.get("AdditionalInfo") or None
     return ResultBody(code, values.get("ResultText"), info)
 
@@ -185,7 +189,7 @@ def parse_state(body: bytes) -> tuple[tuple[StatusRecord, ...], ResultBody | Non
     if name == "Result":
         return (), _result_of(root)
     if name not in {"Statuses", "Status", "ArrayOfStatus"}:
-        raise EcallResponseError(f"expected <Statuses>, got <{name}>")
+        raise UnreadableBody(f"expected <Statuses>, got <{name}>")
     return tuple(_status(element) for element in _status_elements(root)), None
 
 

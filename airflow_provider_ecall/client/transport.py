@@ -11,8 +11,12 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.util.retry import Retry
 
 from airflow_provider_ecall.client.defaults import Timeout
 from airflow_provider_ecall.client.errors import (
@@ -22,9 +26,6 @@ from airflow_provider_ecall.client.errors import (
     EcallTlsError,
     EcallValidationError,
 )
-
-if TYPE_CHECKING:
-    import requests
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,6 @@ def _new_session(base_url: str, connect_retries: int, pool_size: int) -> request
     host come from the environment as ``requests`` would find them; credentials never come
     from netrc (they travel in the form).
     """
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
     retry = Retry(
         total=connect_retries,
         connect=connect_retries,
@@ -162,8 +159,6 @@ class Transport:
         :raises EcallServerError: timeout or dropped connection after sending.
         :raises EcallResponseError: a body over the cap (a redirect is returned as an answer).
         """
-        import requests
-
         url = f"{self.base_url}/{path}"
         try:
             response = self._session.post(
@@ -190,9 +185,6 @@ class Transport:
             return Answer(response.status_code, self._read(path, response))
 
     def _read(self, path: str, response: requests.Response) -> bytes:
-        import requests
-        from urllib3.exceptions import HTTPError
-
         declared = response.headers.get("Content-Length", "").strip()
         if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise EcallResponseError(
@@ -217,8 +209,6 @@ class Transport:
 
 def _connection_error(path: str, base_url: str, exc: Exception) -> EcallServerError:
     """Tell "never connected" (safe, nothing delivered) from "dropped after sending"."""
-    from urllib3.exceptions import NewConnectionError
-
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, NewConnectionError):

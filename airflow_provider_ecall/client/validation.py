@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Final
 
+import pendulum
+
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.client.privacy import mask_address
 
@@ -200,8 +202,6 @@ def send_date(
     :param timezone: the zone for naive values (the DAG's timezone in Airflow; UTC here).
     :param field: the field name for errors (``start_date`` and ``end_date`` use it too).
     """
-    import pendulum
-
     zone = pendulum.timezone(timezone) if isinstance(timezone, str) else timezone
     if isinstance(value, datetime):
         parsed = value

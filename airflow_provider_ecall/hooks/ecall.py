@@ -1,22 +1,20 @@
 """``EcallHook``: an Airflow Connection turned into an :class:`EcallClient`.
 
 The hook adds the Airflow concerns only — connection reading, secret masking, the connection
-form and ``test_connection`` — and the one place where a message value is built from keyword
-arguments. Every request goes through the client; there is no HTTP code here.
+form and ``test_connection`` — and the connection's default sender. Messages are built by
+their classes in the client, and every request goes through the client; there is no HTTP
+code here.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime
 from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
 from airflow_provider_ecall._compat import BaseHook, mask_secret
-from airflow_provider_ecall._kinds import FAX, SMS, SPECS, VOICE, KindSpec
 from airflow_provider_ecall.client.errors import (
     EcallAuthError,
     EcallError,
@@ -25,13 +23,14 @@ from airflow_provider_ecall.client.errors import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_provider_ecall._kinds import FaxArguments, SmsArguments, VoiceArguments
     from airflow_provider_ecall.client.client import EcallClient
-    from airflow_provider_ecall.client.messages import AddressInput, DateInput, Kind, Message
+    from airflow_provider_ecall.client.messages import Message
     from airflow_provider_ecall.client.responses import StatusRecord
     from airflow_provider_ecall.client.results import SendResult
     from airflow_provider_ecall.hooks._settings import ConnectionSettings
-
-log = logging.getLogger(__name__)
 
 #: The JobID ``test_connection`` asks ``Api/State`` about; eCall knows no such job.
 CONNECTION_TEST_JOB_ID: Final = "airflow-connection-test"
@@ -104,148 +103,63 @@ class EcallHook(BaseHook):
         return self.get_client()
 
     # -- sending -----------------------------------------------------------------------------
+    # Each kind's message is built by its class in the client (the one builder), imported
+    # when a send happens: DAG files import this module on every parse.
 
-    def build_message(
-        self,
-        kind: Kind,
-        fields: Mapping[str, object],
-        *,
-        truncate: bool = False,
-        timezone: str | tzinfo = "UTC",
-    ) -> Message:
-        """Build and validate the message value of one kind — the one builder.
+    def send(self, message: Message, *, skip_existing: bool = False) -> SendResult:
+        """Send a message value through this connection's client.
 
-        :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
-        :param fields: the message fields by their python names (see the ``send_*`` methods).
-        :param truncate: shorten an SMS text that is too long (with an ellipsis) instead of
-            refusing it.
-        :param timezone: the zone a naive ``send_date`` is read in.
-        :raises EcallValidationError: a field breaks a rule; nothing was sent.
-        """
-        spec: KindSpec = SPECS[kind]
-        unknown = sorted(set(fields) - set(spec.fields))
-        if unknown:
-            raise EcallValidationError(unknown[0], f"is not a field of an eCall {kind} message")
-        values = dict(fields)
-        if spec is SMS and values.get("callback") is None:
-            values["callback"] = self.settings.default_callback
-        message = values.get("message")
-        if truncate and isinstance(message, str):
-            values["message"] = spec.message_class.fit_text(message)
-            if values["message"] != message:
-                log.warning("eCall %s text shortened from %d characters", kind, len(message))
-        if values.get("send_date") is not None:
-            from airflow_provider_ecall.client.validation import send_date  # send time only
-
-            values["send_date"] = send_date(values["send_date"], timezone=timezone)
-        return spec.build(values)
-
-    def send_message(
-        self,
-        kind: Kind,
-        fields: Mapping[str, object],
-        *,
-        truncate: bool = False,
-        skip_existing: bool = False,
-        timezone: str | tzinfo = "UTC",
-    ) -> SendResult:
-        """Build a message with :meth:`build_message` and send it.
-
+        :param message: an :class:`~airflow_provider_ecall.client.SmsMessage`,
+            :class:`~airflow_provider_ecall.client.FaxMessage` or
+            :class:`~airflow_provider_ecall.client.VoiceMessage`.
         :param skip_existing: first ask ``Api/State`` whether each request's JobID exists and
             send only what eCall does not have yet (safe re-runs).
         :return: the client's :class:`SendResult`.
-        :raises EcallError: validation (nothing sent), refusal, or a passing failure.
+        :raises EcallError: refusal, or a passing failure.
         """
-        message = self.build_message(kind, fields, truncate=truncate, timezone=timezone)
         return self.get_client().send(message, skip_existing=skip_existing)
 
     def send_sms(
-        self,
-        *,
-        address: AddressInput,
-        message: str,
-        job_id: str | None = None,
-        send_date: DateInput | None = None,
-        notification_address: AddressInput | None = None,
-        notification_level: int | str | None = None,
-        callback: str | None = None,
-        answer: str | None = None,
-        msg_type: str | None = None,
-        no_log: bool = False,
-        truncate: bool = False,
-        skip_existing: bool = False,
-        timezone: str | tzinfo = "UTC",
+        self, *, skip_existing: bool = False, **fields: Unpack[SmsArguments]
     ) -> SendResult:
-        """Send an SMS (vendor ``Api/Sms``); see :class:`~airflow_provider_ecall.client.SmsMessage`
-        for the fields. ``callback`` defaults to the connection's ``default_callback``.
+        """Send an SMS (vendor ``Api/Sms``). The fields, ``truncate`` and ``timezone`` are
+        those of :class:`~airflow_provider_ecall.client.SmsMessage`; ``callback`` defaults to
+        the connection's ``default_callback``.
 
-        :param truncate: shorten a text over the 10-page limit, ending it with an ellipsis.
         :param skip_existing: do not send a JobID eCall already has.
-        :param timezone: the zone a naive ``send_date`` is read in.
+        :raises EcallError: validation (nothing sent), refusal, or a passing failure.
         """
-        given = locals()
-        return self.send_message(
-            "sms",
-            {name: given[name] for name in SMS.fields},
-            truncate=truncate,
-            skip_existing=skip_existing,
-            timezone=timezone,
-        )
+        from airflow_provider_ecall.client.messages import SmsMessage
+
+        if fields.get("callback") is None:
+            fields["callback"] = self.settings.default_callback
+        return self.send(SmsMessage(**fields), skip_existing=skip_existing)
 
     def send_fax(
-        self,
-        *,
-        address: AddressInput,
-        message: str,
-        job_id: str | None = None,
-        send_date: DateInput | None = None,
-        calling_number: str | None = None,
-        subject: str | None = None,
-        header_id: str | None = None,
-        header_info: str | None = None,
-        number_of_retries: int | str | None = None,
-        retry_interval_in_minutes: int | str | None = None,
-        skip_existing: bool = False,
-        timezone: str | tzinfo = "UTC",
+        self, *, skip_existing: bool = False, **fields: Unpack[FaxArguments]
     ) -> SendResult:
-        """Send a fax (vendor ``Api/Fax``); see :class:`~airflow_provider_ecall.client.FaxMessage`.
+        """Send a fax (vendor ``Api/Fax``). The fields, ``truncate`` and ``timezone`` are
+        those of :class:`~airflow_provider_ecall.client.FaxMessage`.
 
         :param skip_existing: do not send a JobID eCall already has.
-        :param timezone: the zone a naive ``send_date`` is read in.
+        :raises EcallError: validation (nothing sent), refusal, or a passing failure.
         """
-        given = locals()
-        return self.send_message(
-            "fax",
-            {name: given[name] for name in FAX.fields},
-            skip_existing=skip_existing,
-            timezone=timezone,
-        )
+        from airflow_provider_ecall.client.messages import FaxMessage
+
+        return self.send(FaxMessage(**fields), skip_existing=skip_existing)
 
     def send_voice(
-        self,
-        *,
-        address: AddressInput,
-        message: str,
-        job_id: str | None = None,
-        send_date: DateInput | None = None,
-        language: str | None = None,
-        from_text: str | None = None,
-        skip_existing: bool = False,
-        timezone: str | tzinfo = "UTC",
+        self, *, skip_existing: bool = False, **fields: Unpack[VoiceArguments]
     ) -> SendResult:
-        """Call and speak a text (vendor ``Api/Voice``); see
-        :class:`~airflow_provider_ecall.client.VoiceMessage`.
+        """Call and speak a text (vendor ``Api/Voice``). The fields, ``truncate`` and
+        ``timezone`` are those of :class:`~airflow_provider_ecall.client.VoiceMessage`.
 
         :param skip_existing: do not send a JobID eCall already has.
-        :param timezone: the zone a naive ``send_date`` is read in.
+        :raises EcallError: validation (nothing sent), refusal, or a passing failure.
         """
-        given = locals()
-        return self.send_message(
-            "voice",
-            {name: given[name] for name in VOICE.fields},
-            skip_existing=skip_existing,
-            timezone=timezone,
-        )
+        from airflow_provider_ecall.client.messages import VoiceMessage
+
+        return self.send(VoiceMessage(**fields), skip_existing=skip_existing)
 
     def get_status(
         self,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_ecall._compat import DAG, BaseNotifier, Context
 from airflow_provider_ecall._kinds import FAX, SMS, VOICE
@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     import jinja2
     from typing_extensions import Unpack
 
-    from airflow_provider_ecall._kinds import FaxFields, KindSpec, SmsFields, VoiceFields
+    from airflow_provider_ecall._kinds import (
+        FaxFields,
+        KindSpec,
+        SendOptions,
+        SmsFields,
+        VoiceFields,
+    )
     from airflow_provider_ecall.client.results import SendResult
 
 __all__ = [
@@ -120,19 +126,15 @@ class EcallNotifier(BaseNotifier):
 
         :raises EcallError: after logging its class, HTTP status and result code.
         """
-        fields = {name: getattr(self, name) for name in self.spec.fields}
-        fields = {name: value for name, value in fields.items() if value is not None}
+        # Imported here: DAG files import this module on every parse; alerts are built at send.
         from airflow_provider_ecall.notifications._alerts import sendable
 
+        fields = {name: getattr(self, name) for name in self.spec.fields}
+        fields = {name: value for name, value in fields.items() if value is not None}
         fields["message"] = sendable(self.spec.kind, fields.get("message"), context)
         hook = EcallHook(ecall_conn_id=self.ecall_conn_id)
         try:
-            result = hook.send_message(
-                self.spec.kind,
-                fields,
-                truncate=True,
-                timezone=context_timezone(context),
-            )
+            result = self._send(hook, fields, truncate=True, timezone=context_timezone(context))
         except EcallError as exc:
             self.log.error(
                 "eCall %s alert not sent: %s (HTTP %s, result code %s): %s",
@@ -144,6 +146,12 @@ class EcallNotifier(BaseNotifier):
             )
             raise
         self._log_sent(result)
+
+    def _send(
+        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send the rendered fields with the hook method of this kind."""
+        raise NotImplementedError
 
     async def async_notify(self, context: Context) -> None:
         """Send the alert without blocking the event loop (in a worker thread)."""
@@ -179,6 +187,11 @@ class EcallSmsNotifier(EcallNotifier):
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
+    def _send(
+        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        return hook.send_sms(**fields, **options)
+
 
 class EcallFaxNotifier(EcallNotifier):
     """Send a fax alert. Takes the arguments of
@@ -199,6 +212,11 @@ class EcallFaxNotifier(EcallNotifier):
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
+    def _send(
+        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        return hook.send_fax(**fields, **options)
+
 
 class EcallVoiceNotifier(EcallNotifier):
     """Call with a spoken alert. Takes the arguments of
@@ -218,6 +236,11 @@ class EcallVoiceNotifier(EcallNotifier):
         **fields: Unpack[VoiceFields],
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
+
+    def _send(
+        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        return hook.send_voice(**fields, **options)
 
 
 send_ecall_sms_notification = EcallSmsNotifier

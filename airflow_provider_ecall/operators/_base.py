@@ -14,32 +14,32 @@ from airflow_provider_ecall.hooks.ecall import EcallHook
 
 if TYPE_CHECKING:
     import jinja2
+    from typing_extensions import Unpack
 
-    from airflow_provider_ecall._kinds import KindSpec
+    from airflow_provider_ecall._kinds import KindSpec, SendOptions
     from airflow_provider_ecall.client.results import JsonValue, SendResult
 
 log = logging.getLogger(__name__)
 
 
-def failure_for(kind: str, exc: EcallError) -> BaseException:
-    """The exception a task raises for an eCall error.
-
-    Validation errors and refusals (``retryable`` False) become ``AirflowFailException`` —
-    retrying them cannot help. Passing failures are returned unchanged, so task retries apply.
-    """
+def final_failure(kind: str, exc: EcallError) -> AirflowFailException | None:
+    """The ``AirflowFailException`` a task raises for an eCall error that retrying cannot
+    help (validation errors and refusals: ``retryable`` False); None for a passing failure,
+    which the task raises as it is so that task retries apply."""
     if isinstance(exc, EcallValidationError):
         return AirflowFailException(f"eCall {kind} not sent, invalid {exc.field}: {exc.rule}")
     if not exc.retryable:
         return AirflowFailException(
             f"eCall refused the {kind} ({type(exc).__name__}: {exc}); not retrying"
         )
-    return exc
+    return None
 
 
 class EcallSendOperator(BaseOperator):
     """Base of the eCall operators: renders the message fields, sends them in one hook call.
 
-    Subclasses set :attr:`spec` and keep their fields with :meth:`_keep_fields`.
+    Subclasses set :attr:`spec`, keep their fields with :meth:`_keep_fields` and send them
+    with :meth:`_send` (the hook method of their kind).
 
     :param ecall_conn_id: the ``ecall`` connection. (templated)
     :param truncate: shorten a text over its kind's limit (SMS: the vendor's 10 pages; fax
@@ -123,8 +123,7 @@ class EcallSendOperator(BaseOperator):
                 fields["job_id"],
             )
         try:
-            result = self.hook.send_message(
-                self.spec.kind,
+            result = self._send(
                 fields,
                 truncate=self.truncate,
                 skip_existing=retry,
@@ -132,12 +131,16 @@ class EcallSendOperator(BaseOperator):
             )
         except EcallError as exc:
             self._log_failure(exc)
-            failure = failure_for(self.spec.kind, exc)
-            if failure is exc:
+            failure = final_failure(self.spec.kind, exc)
+            if failure is None:
                 raise
             raise failure from exc
         self._log_result(result)
         return result.to_dict()
+
+    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
+        """Send the rendered fields with the hook method of this kind."""
+        raise NotImplementedError
 
     def _log_result(self, result: SendResult) -> None:
         if result.skipped:

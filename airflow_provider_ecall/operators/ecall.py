@@ -19,7 +19,11 @@ from airflow_provider_ecall._kinds import FAX, SMS, VOICE
 from airflow_provider_ecall.operators._base import EcallSendOperator
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from airflow_provider_ecall._kinds import SendOptions
     from airflow_provider_ecall.client.messages import AddressInput, DateInput
+    from airflow_provider_ecall.client.results import SendResult
 
 __all__ = ["EcallFaxOperator", "EcallSendOperator", "EcallSmsOperator", "EcallVoiceOperator"]
 
@@ -71,6 +75,9 @@ class EcallSmsOperator(EcallSendOperator):
         super().__init__(**cast("dict[str, Any]", kwargs))
         self._keep_fields(locals())
 
+    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
+        return self.hook.send_sms(**fields, **options)
+
 
 class EcallFaxOperator(EcallSendOperator):
     """Send a fax through eCall (vendor ``Api/Fax``).
@@ -112,6 +119,9 @@ class EcallFaxOperator(EcallSendOperator):
         super().__init__(**cast("dict[str, Any]", kwargs))
         self._keep_fields(locals())
 
+    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
+        return self.hook.send_fax(**fields, **options)
+
 
 class EcallVoiceOperator(EcallSendOperator):
     """Call and speak a text through eCall (vendor ``Api/Voice``), one call per number.
@@ -144,3 +154,6 @@ class EcallVoiceOperator(EcallSendOperator):
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
         self._keep_fields(locals())
+
+    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
+        return self.hook.send_voice(**fields, **options)

@@ -5,16 +5,23 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import sys
 import types
 import typing
 import uuid
 from typing import Any
 
 import pytest
+import typing_extensions
 
 from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR, get_provider_info
-from airflow_provider_ecall._kinds import SPECS, FaxFields, SmsFields, VoiceFields
-from airflow_provider_ecall.client import EcallValidationError
+from airflow_provider_ecall._kinds import FAX, SMS, VOICE, FaxFields, SmsFields, VoiceFields
+from airflow_provider_ecall.client import (
+    EcallValidationError,
+    FaxMessage,
+    SmsMessage,
+    VoiceMessage,
+)
 from airflow_provider_ecall.hooks.ecall import EcallHook
 from airflow_provider_ecall.operators.ecall import (
     EcallFaxOperator,
@@ -299,27 +306,33 @@ def _union_members(hint: object) -> set[object]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "fields", "operator", "hook_method"),
+    ("spec", "fields", "message_class", "operator", "hook_method"),
     [
-        ("sms", SmsFields, EcallSmsOperator, EcallHook.send_sms),
-        ("fax", FaxFields, EcallFaxOperator, EcallHook.send_fax),
-        ("voice", VoiceFields, EcallVoiceOperator, EcallHook.send_voice),
+        (SMS, SmsFields, SmsMessage, EcallSmsOperator, EcallHook.send_sms),
+        (FAX, FaxFields, FaxMessage, EcallFaxOperator, EcallHook.send_fax),
+        (VOICE, VoiceFields, VoiceMessage, EcallVoiceOperator, EcallHook.send_voice),
     ],
 )
 def test_every_layer_takes_exactly_the_fields_of_the_message(
-    kind: str, fields: type, operator: type, hook_method: Any
+    spec: Any, fields: type, message_class: type, operator: type, hook_method: Any
 ) -> None:
-    spec = SPECS[kind]
-    hints = typing.get_type_hints(spec.message_class)
-    ordered = tuple(f.name for f in dataclasses.fields(spec.message_class))
+    ordered = tuple(f.name for f in dataclasses.fields(message_class))
     assert spec.fields == ordered
-    assert spec.message_class.kind == kind
-    # templated: every field whose type admits text (str, or an alias that includes it)
-    assert spec.templated == tuple(n for n in ordered if str in _union_members(hints[n]))
-    names = set(ordered)
-    assert set(fields.__annotations__) | {"address", "message", "job_id", "send_date"} == names
+    assert message_class.kind == spec.kind
+    # The TypedDict the hook and the notifiers take declares each field as the dataclass does.
+    hints = typing.get_type_hints(message_class)
+    names = {**vars(sys.modules[message_class.__module__]), "Required": typing_extensions.Required}
+    declared = typing.get_type_hints(fields, localns=names)
+    assert declared == {name: hints[name] for name in ordered}
+    # templated: every field whose type admits text (str, or an alias that includes it),
+    # except the whole numbers, which also take digit strings
+    members = {name: _union_members(hints[name]) for name in ordered}
+    assert spec.templated == tuple(
+        n for n in ordered if str in members[n] and int not in members[n]
+    )
     operator_params = set(inspect.signature(operator.__init__).parameters) - {"self", "kwargs"}
-    assert operator_params == names
-    hook_params = set(inspect.signature(hook_method).parameters) - {"self"}
-    assert names <= hook_params
-    assert hook_params - names <= {"truncate", "skip_existing", "timezone"}
+    assert operator_params == set(ordered)
+    hook_params = inspect.signature(hook_method).parameters
+    assert set(hook_params) == {"self", "skip_existing", "fields"}
+    kind_name = message_class.__name__.removesuffix("Message")
+    assert hook_params["fields"].annotation == f"Unpack[{kind_name}Arguments]"
