@@ -10,21 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from airflow_provider_ecall.client.statuses import Outcome, outcome_of_code
+
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-Outcome = Literal["pending", "delivered", "failed", "unknown"]
-
-# Status codes of the reference (section 5, older vendor docs): which are final, and how.
-_DELIVERED: Final = frozenset({8, 10, 33, 34, 41})
-_FAILED: Final = frozenset({2, 42})
-_PENDING: Final = frozenset({0, 1, 3, 9, 30, 31, 39})
+#: The result code of "job is scheduled (not an error)", kept in a scheduled record's extra.
+JOB_SCHEDULED: Final = 11912
 _STATUS_FIELDS: Final = frozenset({"JobID", "Address", "StatusCode", "StatusText", "TimeStamp"})
 
 
@@ -71,15 +69,11 @@ class StatusRecord:
 
     @property
     def outcome(self) -> Outcome:
-        """``pending``, ``delivered`` or ``failed`` by the known codes, else ``unknown``."""
-        code = self.status_code
-        if code in _DELIVERED:
-            return "delivered"
-        if code in _FAILED:
-            return "failed"
-        if code in _PENDING or (code is not None and 101 <= code <= 501):
+        """What the status means (:data:`~airflow_provider_ecall.client.statuses.STATUS_TABLE`);
+        a job eCall reports as scheduled (11912) is ``pending``."""
+        if self.status_code is None and self.extra.get("ResultCode") == str(JOB_SCHEDULED):
             return "pending"
-        return "unknown"
+        return outcome_of_code(self.status_code)
 
 
 @dataclass(frozen=True)

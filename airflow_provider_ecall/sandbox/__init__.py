@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 from airflow_provider_ecall._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from airflow_provider_ecall.sandbox.delivery import DeliveryBehaviour
     from airflow_provider_ecall.sandbox.server import EcallSandbox
     from airflow_provider_ecall.sandbox.state import SandboxMessage, SandboxRequest
 
-__all__ = ["EcallSandbox", "SandboxMessage", "SandboxRequest"]
+__all__ = ["DeliveryBehaviour", "EcallSandbox", "SandboxMessage", "SandboxRequest"]
 
 __getattr__, __dir__ = lazy_attributes(
     __name__,
     globals(),
     {
+        "DeliveryBehaviour": "airflow_provider_ecall.sandbox.delivery",
         "EcallSandbox": "airflow_provider_ecall.sandbox.server",
         "SandboxMessage": "airflow_provider_ecall.sandbox.state",
         "SandboxRequest": "airflow_provider_ecall.sandbox.state",

@@ -19,6 +19,7 @@ from typing import TextIO
 
 from airflow_provider_ecall.client.privacy import mask_addresses
 from airflow_provider_ecall.client.transport import is_loopback
+from airflow_provider_ecall.sandbox.delivery import DEFAULT_DELAY, DeliveryBehaviour
 from airflow_provider_ecall.sandbox.params import ecall_timezone
 from airflow_provider_ecall.sandbox.server import DEFAULT_PASSWORD, DEFAULT_USERNAME, EcallSandbox
 from airflow_provider_ecall.sandbox.state import SandboxMessage
@@ -49,7 +50,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--journal", metavar="FILE", help="append accepted messages as JSON lines")
     parser.add_argument("--port-file", metavar="FILE", help="write the port here once listening")
     parser.add_argument("--quiet", action="store_true", help="print nothing on stdout")
+    _add_delivery_arguments(parser.add_argument_group("delivery (what Api/State reports)"))
     return parser
+
+
+def _add_delivery_arguments(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--delivery-delay",
+        type=float,
+        default=DEFAULT_DELAY,
+        metavar="SECONDS",
+        help=f"time from acceptance to the final status (default {DEFAULT_DELAY:g}; 0: at once)",
+    )
+    numbers = {
+        "--fail": ("failing", "a number whose delivery fails (repeatable)"),
+        "--never": ("never", "a number whose delivery never becomes final (repeatable)"),
+        "--unanswered": ("unanswered", "a voice number nobody answers (repeatable)"),
+        "--unconfirmed": ("unconfirmed", "a voice number that never presses # (repeatable)"),
+    }
+    for flag, (dest, text) in numbers.items():
+        group.add_argument(
+            flag, dest=dest, action="append", default=[], metavar="NUMBER", help=text
+        )
+
+
+def delivery_from(args: argparse.Namespace) -> DeliveryBehaviour:
+    """The delivery behaviour the command line asks for.
+
+    :raises SystemExit: a negative delay (argparse's usage error).
+    """
+    try:
+        return DeliveryBehaviour(
+            delay=args.delivery_delay,
+            failing=frozenset(args.failing),
+            never=frozenset(args.never),
+            unanswered=frozenset(args.unanswered),
+            unconfirmed=frozenset(args.unconfirmed),
+        )
+    except ValueError as exc:
+        build_parser().error(f"--delivery-delay: {exc}")
 
 
 def preview(text: str, limit: int = _PREVIEW) -> str:
@@ -115,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         password=args.password,
         journal=args.journal,
         echo=None if args.quiet else _echo_to(out, lock),
+        delivery=delivery_from(args),
     )
     stop = threading.Event()
     _install_signals(stop)

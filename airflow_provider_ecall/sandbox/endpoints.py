@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Final
 
-from airflow_provider_ecall.sandbox import bodies
+from airflow_provider_ecall.sandbox import bodies, delivery
+from airflow_provider_ecall.sandbox.delivery import DeliveryProgress
 from airflow_provider_ecall.sandbox.params import CREDENTIALS, parse_date, split_entries, without
 from airflow_provider_ecall.sandbox.state import (
     Kind,
@@ -33,11 +34,11 @@ ENDPOINTS: Final = {
     "api/cache/getnextmessage": "cache_get",
     "api/cache/deletemessage": "cache_delete",
 }
-#: Initial status of a recipient per kind: (code, text).
+#: Initial status of a recipient per kind: (code, text); later ones: sandbox/delivery.py.
 SENT_STATUS: Final[dict[Kind, tuple[int, str]]] = {
-    "sms": (1, "Transmitted"),
-    "fax": (41, "Sent"),
-    "voice": (31, "Sent"),
+    "sms": delivery.SMS_SENT,
+    "fax": delivery.FAX_SENDING,
+    "voice": delivery.VOICE_SENDING,
 }
 SCHEDULED_STATUS: Final = (3, "Scheduled")
 _KINDS: Final[dict[str, Kind]] = {"sms": "sms", "fax": "fax", "voice": "voice"}
@@ -101,6 +102,7 @@ class SandboxApp:
     :param config: account and limits.
     :param state: the store.
     :param echo: called with every accepted message (outside the lock).
+    :param progress: how delivery statuses progress (default: the default behaviour).
     """
 
     def __init__(
@@ -108,10 +110,12 @@ class SandboxApp:
         config: SandboxConfig,
         state: SandboxState,
         echo: Callable[[SandboxMessage], None] | None = None,
+        progress: DeliveryProgress | None = None,
     ) -> None:
         self.config = config
         self.state = state
         self.echo = echo
+        self.progress = progress or DeliveryProgress()
         self._routes: dict[str, Callable[[dict[str, str]], Reply]] = {
             "state": self.query_state,
             "cache_get": self.cache_get,
@@ -154,9 +158,11 @@ class SandboxApp:
             received_at=now,
             method=method,
         )
-        statuses = _initial_statuses(message, client_job_id or new_id(), params)
+        job_id = client_job_id or new_id()
+        statuses = _initial_statuses(message, job_id, params)
         if not self.state.accept(message, statuses):
             return result_reply(403, 11301, "Not enough credit")
+        self.progress.register(job_id, kind)
         if self.echo is not None:
             _echo(self.echo, message)
         return result_reply(200, 0, "OK")
@@ -171,6 +177,7 @@ class SandboxApp:
             found = self.state.job_statuses(job_id)
             if found is None:
                 return result_reply(400, 11910, "Job not found")
+            found = self.progress.apply(found, datetime.now(timezone.utc))
             return Reply(200, bodies.statuses_body(found), result_code=None)
         start_text, end_text = params.get("StartDate", ""), params.get("EndDate", "")
         if not (start_text or end_text):
@@ -183,6 +190,7 @@ class SandboxApp:
         limit = self.config.max_status_objects
         if len(found) > limit:
             return result_reply(400, 11701, f"More than {limit} status objects")
+        found = self.progress.apply(found, datetime.now(timezone.utc))
         return Reply(200, bodies.statuses_body(found), result_code=None)
 
     def cache_get(self, params: dict[str, str]) -> Reply:

@@ -8,6 +8,10 @@ sandbox itself only when a fixture is used).
   stopped after the test.
 - ``ecall_sandbox_connection``: the same sandbox, with ``AIRFLOW_CONN_ECALL_DEFAULT`` set to
   a connection that points at it (so ``EcallHook()`` / the operators use it).
+- ``@pytest.mark.ecall_delivery(delay=0.2, failing=[...], never=[...], unanswered=[...],
+  unconfirmed=[...])``: how the fixture's deliveries progress (see
+  :meth:`~airflow_provider_ecall.sandbox.EcallSandbox.configure_delivery`); a test can also
+  call ``ecall_sandbox.configure_delivery(...)`` itself.
 """
 
 from __future__ import annotations
@@ -40,12 +44,27 @@ def connection_json(sandbox: EcallSandbox) -> str:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``ecall_delivery`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "ecall_delivery(delay=, failing=, never=, unanswered=, unconfirmed=): how the "
+        "ecall_sandbox fixture's deliveries progress",
+    )
+
+
 @pytest.fixture
-def ecall_sandbox() -> Iterator[EcallSandbox]:
-    """A started eCall sandbox on an ephemeral loopback port, stopped after the test."""
+def ecall_sandbox(request: pytest.FixtureRequest) -> Iterator[EcallSandbox]:
+    """A started eCall sandbox on an ephemeral loopback port, stopped after the test.
+
+    Its delivery behaviour comes from the test's ``ecall_delivery`` marker, if any.
+    """
     from airflow_provider_ecall.sandbox.server import EcallSandbox
 
     with EcallSandbox() as sandbox:
+        marker = request.node.get_closest_marker("ecall_delivery")
+        if marker is not None:
+            sandbox.configure_delivery(*marker.args, **marker.kwargs)
         yield sandbox
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from types import TracebackType
 
+from airflow_provider_ecall.sandbox.delivery import DeliveryBehaviour, DeliveryProgress
 from airflow_provider_ecall.sandbox.endpoints import SandboxApp, SandboxConfig
 from airflow_provider_ecall.sandbox.faults import Fault
 from airflow_provider_ecall.sandbox.handler import SandboxHTTPServer
@@ -41,6 +43,8 @@ class EcallSandbox:
     :param max_status_objects: most statuses per window query (more: 400 / 11701).
     :param credit: units available, one per recipient (``None``: unlimited; out: 403 / 11301).
     :param echo: called with every accepted message, e.g. to print it.
+    :param delivery: how delivery statuses progress over time (delays, failing numbers, …);
+        default :class:`~airflow_provider_ecall.sandbox.delivery.DeliveryBehaviour`'s.
     """
 
     def __init__(
@@ -55,12 +59,14 @@ class EcallSandbox:
         max_status_objects: int = 1000,
         credit: int | None = None,
         echo: Callable[[SandboxMessage], None] | None = None,
+        delivery: DeliveryBehaviour | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._state = SandboxState(credit=credit, journal=journal)
+        self._progress = DeliveryProgress(delivery)
         config = SandboxConfig(username, password, max_addresses, max_status_objects)
-        self._app = SandboxApp(config, self._state, echo)
+        self._app = SandboxApp(config, self._state, echo, self._progress)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -223,6 +229,42 @@ class EcallSandbox:
     def reset(self) -> None:
         """Forget messages, statuses, requests, faults and inbound SMS."""
         self._state.reset()
+        self._progress.reset()
+
+    @property
+    def delivery(self) -> DeliveryBehaviour:
+        """How delivery statuses progress now."""
+        return self._progress.behaviour
+
+    def configure_delivery(
+        self,
+        *,
+        delay: float | None = None,
+        failing: Iterable[str] | None = None,
+        never: Iterable[str] | None = None,
+        unanswered: Iterable[str] | None = None,
+        unconfirmed: Iterable[str] | None = None,
+    ) -> DeliveryBehaviour:
+        """Change how deliveries progress; arguments left out keep their value.
+
+        :param delay: seconds from acceptance to the final status (0: at once).
+        :param failing: numbers whose delivery fails.
+        :param never: numbers whose delivery never becomes final.
+        :param unanswered: voice numbers nobody answers.
+        :param unconfirmed: voice numbers that answer without confirming with ``#``.
+        :return: the behaviour now in force.
+        """
+        given = {
+            "delay": delay,
+            "failing": failing,
+            "never": never,
+            "unanswered": unanswered,
+            "unconfirmed": unconfirmed,
+        }
+        changes = {name: value for name, value in given.items() if value is not None}
+        behaviour = replace(self._progress.behaviour, **changes)  # type: ignore[arg-type]
+        self._progress.configure(behaviour)
+        return behaviour
 
     def add_inbound(
         self,
@@ -248,7 +290,8 @@ class EcallSandbox:
     def set_status(
         self, job_id: str, status_code: int, status_text: str, *, address: str | None = None
     ) -> None:
-        """Change what ``Api/State`` reports for a job (e.g. 8 "Delivered").
+        """Change what ``Api/State`` reports for a job (e.g. 8 "Delivered"); the status then
+        stays as set instead of progressing.
 
         :param job_id: the job's ``JobID``.
         :param status_code: the new status code.
@@ -257,3 +300,4 @@ class EcallSandbox:
         :raises KeyError: the job or recipient is unknown.
         """
         self._state.set_status(job_id, status_code, status_text, address)
+        self._progress.pin(job_id, address)
