@@ -1,0 +1,160 @@
+"""What the delivery sensor and the send operators' ``wait_for_delivery`` share: reading job
+ids from what a template or XCom gives, the trigger to defer to, and the end of a wait.
+
+The trigger module is imported only when a task defers (it costs ~25 ms of Airflow import
+that a DAG parse should not pay).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Final
+
+from airflow_provider_ecall._compat import AirflowFailException, AirflowSensorTimeout
+from airflow_provider_ecall.client.delivery import REQUIRE_VALUES, DeliveryReport
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.delivery import Require
+    from airflow_provider_ecall.client.results import JsonValue
+    from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
+
+_SEPARATORS: Final = str.maketrans({",": " ", ";": " "})
+#: Failed recipients named in an error message before "(+N more)".
+_SHOWN: Final = 20
+
+
+def check_require(value: object) -> Require:
+    """Refuse a ``require`` other than ``"delivered"`` / ``"final"`` (at DAG parse)."""
+    if value not in REQUIRE_VALUES:
+        raise ValueError(f"require must be 'delivered' or 'final', not {value!r}")
+    return value
+
+
+def job_ids_from(value: object) -> list[str]:
+    """The JobIDs in a rendered ``job_id``: one id, ``,``/``;``-separated ids, a list, the
+    send operator's XCom dict (``job_ids``), a list of those (a mapped send), or any of these
+    rendered as text.
+
+    :raises AirflowFailException: no JobID found.
+    """
+    found: list[str] = []
+    _collect(value, found)
+    unique = list(dict.fromkeys(found))
+    if not unique:
+        raise AirflowFailException(
+            f"job_id: no eCall JobID found in {type(value).__name__} value (give an id, a "
+            "list of ids or the send task's XCom)"
+        )
+    return unique
+
+
+def _collect(value: object, into: list[str]) -> None:
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in "[{(" and text:
+            parsed = _parse_literal(text)
+            if parsed is not None:
+                _collect(parsed, into)
+                return
+        into.extend(text.translate(_SEPARATORS).split())
+    elif isinstance(value, Mapping):
+        _collect(value.get("job_ids") or value.get("job_id"), into)
+    elif isinstance(value, (list, tuple, set, frozenset)) or _is_sequence(value):
+        for item in value:  # type: ignore[attr-defined]
+            _collect(item, into)
+
+
+def _is_sequence(value: object) -> bool:
+    """Airflow's lazy XCom sequences (a mapped task's pulled results) are iterable."""
+    return hasattr(value, "__iter__") and hasattr(value, "__len__") and not isinstance(value, bytes)
+
+
+def _parse_literal(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
+def sent_after_of(context: Mapping[str, object]) -> str | None:
+    """The start of the DAG run (no job of this run was sent before it), ISO 8601."""
+    start = getattr(context.get("dag_run"), "start_date", None)
+    return start.isoformat() if isinstance(start, datetime) else None
+
+
+def deadline_after(timeout: timedelta | float | None) -> str | None:
+    """Now plus ``timeout``, ISO 8601 (None: no deadline)."""
+    if timeout is None:
+        return None
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+
+
+def make_trigger(
+    *,
+    job_ids: list[str],
+    ecall_conn_id: str,
+    require: Require,
+    poll_interval: float,
+    timeout: timedelta | float | None,
+    sent_after: str | None,
+) -> EcallDeliveryTrigger:
+    """The trigger a task defers to."""
+    from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+
+    return EcallDeliveryTrigger(
+        job_ids=job_ids,
+        ecall_conn_id=ecall_conn_id,
+        require=require,
+        poll_interval=poll_interval,
+        deadline=deadline_after(timeout),
+        sent_after=sent_after,
+    )
+
+
+def finish(status: str, report: DeliveryReport, message: str = "") -> dict[str, JsonValue]:
+    """End a wait: the outcome for XCom, or the error that fails the task.
+
+    :param status: ``delivered`` / ``final`` (success), ``failed``, ``timeout`` or ``error``.
+    :param report: the last report.
+    :param message: the trigger's words (for ``error``).
+    :raises AirflowFailException: delivery failed, or the status query kept failing.
+    :raises AirflowSensorTimeout: the deadline passed first.
+    """
+    if status in ("delivered", "final"):
+        return {"delivery": status, **report.to_dict()}
+    if status == "failed":
+        raise AirflowFailException(
+            f"eCall delivery failed for {len(report.of('failed'))} recipient(s): " + _listed(report)
+        )
+    if status == "timeout":
+        raise AirflowSensorTimeout(
+            f"eCall delivery not final in time ({report.summary()}): " + _listed(report, True)
+        )
+    raise AirflowFailException(f"eCall delivery could not be checked: {message}")
+
+
+def finish_event(event: Mapping[str, object] | None) -> dict[str, JsonValue]:
+    """:func:`finish` for a trigger event's payload."""
+    payload = event or {}
+    report = payload.get("report")
+    rebuilt = DeliveryReport.from_dict(report if isinstance(report, Mapping) else {})
+    return finish(str(payload.get("status")), rebuilt, str(payload.get("message", "")))
+
+
+def _listed(report: DeliveryReport, unfinished: bool = False) -> str:
+    rows = [r for r in report.recipients if r.outcome == "failed" or unfinished]
+    if unfinished:
+        rows = [r for r in rows if r.outcome not in ("delivered",)]
+    lines = [r.describe() for r in rows[:_SHOWN]]
+    if len(rows) > _SHOWN:
+        lines.append(f"(+{len(rows) - _SHOWN} more)")
+    lines.extend(f"job {job}: no status from eCall" for job in report.missing[:_SHOWN])
+    return "; ".join(lines) or "no recipients reported"

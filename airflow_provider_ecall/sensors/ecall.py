@@ -1,0 +1,142 @@
+"""``EcallDeliverySensor``: wait until eCall reports sent messages delivered (or final).
+
+>>> send = EcallSmsOperator(task_id="send", address="+41790000002", message="Report ready")
+>>> EcallDeliverySensor(task_id="delivered", job_id=send.output, deferrable=True)  # doctest: +SKIP
+
+In ``poke`` and ``reschedule`` mode the worker asks ``Api/State`` every ``poke_interval``; in
+deferrable mode the task waits in the triggerer, where waits of one connection share one
+poller (one request per interval for all of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+from airflow_provider_ecall import _delivery_wait as wait
+from airflow_provider_ecall._compat import (
+    AirflowSkipException,
+    BaseSensorOperator,
+    Context,
+    PokeReturnValue,
+    default_deferrable,
+)
+from airflow_provider_ecall.hooks.ecall import EcallHook
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.delivery import DeliveryReport, Require
+    from airflow_provider_ecall.client.results import JsonValue
+
+__all__ = ["EcallDeliverySensor"]
+
+_DEFAULT_TIMEOUT = timedelta(hours=1)
+
+
+class EcallDeliverySensor(BaseSensorOperator):
+    """Wait until every recipient of one or more eCall jobs is delivered (or final).
+
+    Succeeds with the per-recipient outcome (numbers masked) as its XCom value; fails with
+    an error that names each failed recipient (masked) and eCall's status text.
+
+    :param job_id: the JobID(s): one id, a list, ``,``-separated ids, or the send task's
+        XCom (``send.output``; a mapped send's list of them works too). (templated)
+    :param ecall_conn_id: the ``ecall`` connection. (templated)
+    :param require: ``"delivered"`` — every recipient delivered, else the task fails once all
+        are final; or ``"final"`` — any final state is enough (the XCom tells which).
+    :param sent_after: the earliest moment the jobs were sent (ISO 8601); default the DAG
+        run's start. Lets many jobs be asked in one time-window query. (templated)
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param poke_interval: seconds between status queries (default 60).
+    :param timeout: seconds (or a ``timedelta``) before the task fails (default one hour).
+    :param mode: ``"poke"`` or ``"reschedule"`` when not deferrable.
+    """
+
+    template_fields: Sequence[str] = ("job_id", "ecall_conn_id", "sent_after")
+    ui_color = "#c8e6f5"
+
+    def __init__(
+        self,
+        *,
+        job_id: object,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        require: Require = "delivered",
+        sent_after: str | None = None,
+        deferrable: bool | None = None,
+        poke_interval: timedelta | float = 60,
+        timeout: timedelta | float | None = _DEFAULT_TIMEOUT,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(
+            poke_interval=poke_interval,
+            timeout=timeout,
+            **cast("dict[str, Any]", kwargs),
+        )
+        self.job_id = job_id
+        self.ecall_conn_id = ecall_conn_id
+        self.require = wait.check_require(require)
+        self.sent_after = sent_after
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self._polls = 0
+
+    @cached_property
+    def hook(self) -> EcallHook:
+        """The hook of :attr:`ecall_conn_id` (made after rendering)."""
+        return EcallHook(ecall_conn_id=self.ecall_conn_id)
+
+    def _sent_after(self, context: Context) -> str | None:
+        return self.sent_after or wait.sent_after_of(context)
+
+    def execute(self, context: Context) -> Any:  # noqa: RET503 - defer() raises
+        """Poke in the worker, or defer to :class:`EcallDeliveryTrigger`."""
+        if not self.deferrable:
+            return super().execute(context)
+        job_ids = wait.job_ids_from(self.job_id)
+        self.log.info("Waiting in the triggerer for eCall job(s) %s", ", ".join(job_ids[:5]))
+        self.defer(
+            trigger=wait.make_trigger(
+                job_ids=job_ids,
+                ecall_conn_id=self.ecall_conn_id,
+                require=self.require,
+                poll_interval=float(self.poke_interval),
+                timeout=self.timeout,
+                sent_after=self._sent_after(context),
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None
+    ) -> dict[str, JsonValue]:
+        """Turn the trigger's event into the XCom value, or the task's failure."""
+        try:
+            return wait.finish_event(event)
+        except Exception as exc:
+            if self.soft_fail:
+                raise AirflowSkipException(f"soft_fail: {exc}") from exc
+            raise
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        """One status query for every job; done when the requirement decides."""
+        report = self._report(context)
+        verdict = report.verdict(self.require)
+        if verdict == "waiting":
+            self.log.info("eCall delivery: %s", report.summary())
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=wait.finish(verdict, report))
+
+    def _report(self, context: Context) -> DeliveryReport:
+        from airflow_provider_ecall.client.delivery import DeliveryReport, fetch_statuses
+        from airflow_provider_ecall.client.validation import send_date
+
+        job_ids = wait.job_ids_from(self.job_id)
+        since = self._sent_after(context)
+        found = fetch_statuses(
+            self.hook.get_client(),
+            job_ids,
+            sent_after=send_date(since, field="sent_after") if since else None,
+            probe=self._polls,
+        )
+        self._polls += 1
+        return DeliveryReport.build(job_ids, found)

@@ -1,0 +1,192 @@
+"""One ``Api/State`` poller per connection and event loop, shared by every waiting trigger.
+
+A triggerer runs many triggers on one event loop. Each :class:`EcallDeliveryTrigger` joins
+the poller of its connection (:func:`shared_poller`), which asks eCall once per interval about
+the union of every waiter's jobs (:func:`~airflow_provider_ecall.client.delivery.fetch_statuses`:
+one window over their send times, or one JobID when one job waits) and hands each waiter
+its share. The request runs in a worker thread (``asyncio.to_thread``), so the event loop
+never blocks on the network. When the last waiter leaves, the poller stops and forgets
+itself; nothing it holds has to survive a restart — the triggers' kwargs are the state.
+
+Passing failures (timeouts, 5xx, dropped connections) back off: the pause doubles per
+failure up to :data:`MAX_BACKOFF`, and the waiters keep waiting. Any other failure (refused
+credentials, a missing connection) ends every wait with that error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.client import EcallClient
+    from airflow_provider_ecall.client.responses import StatusRecord
+
+log = logging.getLogger(__name__)
+
+#: The longest pause after repeated passing failures, in seconds.
+MAX_BACKOFF: Final = 600.0
+Found = Mapping[str, Sequence["StatusRecord"]]
+Fetch = Callable[[Sequence[str], "datetime | None", int], Found]
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one poll found for everyone: the records per job, or the error that ends waits."""
+
+    found: Found
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class Waiter:
+    """One trigger's place in a poller.
+
+    :param job_ids: its jobs.
+    :param sent_after: none of them was sent before this (aware), or None.
+    :param interval: how often it wants an answer, in seconds.
+    """
+
+    job_ids: tuple[str, ...]
+    sent_after: datetime | None
+    interval: float
+    _latest: Round | None = None
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def deliver(self, result: Round) -> None:
+        """Hand this waiter the latest round (its jobs only)."""
+        found = {job: result.found[job] for job in self.job_ids if job in result.found}
+        self._latest = Round(found, result.error)
+        self._ready.set()
+
+    async def next_round(self) -> Round:
+        """Wait for the next round the poller hands over."""
+        await self._ready.wait()
+        self._ready.clear()
+        assert self._latest is not None
+        return self._latest
+
+
+class DeliveryPoller:
+    """Polls ``Api/State`` for a set of waiters.
+
+    :param name: for log lines (the connection id).
+    :param fetch: ``(job_ids, sent_after, probe) -> records per job``; blocking, run in a
+        thread; raises an ``EcallError`` with ``retryable`` for passing failures.
+    :param on_idle: called when the last waiter left and the poller stopped.
+    """
+
+    def __init__(self, name: str, fetch: Fetch, on_idle: Callable[[], None] | None = None):
+        self.name = name
+        self._fetch = fetch
+        self._on_idle = on_idle
+        self._waiters: list[Waiter] = []
+        self._task: asyncio.Task[None] | None = None
+        self.requests_made = 0  # polls started (each one window or one JobID, plus a probe)
+
+    @property
+    def waiters(self) -> int:
+        """How many waits share this poller."""
+        return len(self._waiters)
+
+    def join(self, job_ids: Sequence[str], sent_after: datetime | None, interval: float) -> Waiter:
+        """Add a waiter; the poller starts if it was idle."""
+        waiter = Waiter(tuple(job_ids), sent_after, interval)
+        self._waiters.append(waiter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return waiter
+
+    def leave(self, waiter: Waiter) -> None:
+        """Remove a waiter (its trigger ended or was cancelled)."""
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+
+    async def _run(self) -> None:
+        failures = 0
+        probe = 0
+        try:
+            while self._waiters:
+                interval = min(w.interval for w in self._waiters)
+                await asyncio.sleep(_backoff(interval, failures))
+                if not self._waiters:
+                    break
+                failures = await self._poll_once(probe, failures)
+                probe += 1
+        finally:
+            if not self._waiters and self._on_idle is not None:
+                self._on_idle()
+
+    async def _poll_once(self, probe: int, failures: int) -> int:
+        """Ask once and hand out the answer; returns the new count of passing failures."""
+        waiters = list(self._waiters)
+        jobs = sorted({job for w in waiters for job in w.job_ids})
+        known = [w.sent_after for w in waiters if w.sent_after is not None]
+        since = min(known) if known else None
+        self.requests_made += 1
+        try:
+            found = await asyncio.to_thread(self._fetch, jobs, since, probe)
+        except Exception as exc:
+            if getattr(exc, "retryable", False):
+                pause = _backoff(min(w.interval for w in waiters), failures + 1)
+                log.warning(
+                    "eCall %s: status query failed (%s); next try in %.0f s",
+                    self.name,
+                    type(exc).__name__,
+                    pause,
+                )
+                return failures + 1
+            result = Round({}, f"{type(exc).__name__}: {exc}")
+        else:
+            result = Round(found)
+        for waiter in waiters:
+            waiter.deliver(result)
+        return 0
+
+
+def _backoff(interval: float, failures: int) -> float:
+    return float(min(interval * (2**failures), max(interval, MAX_BACKOFF)))
+
+
+def client_fetch(client_factory: Callable[[], EcallClient]) -> Fetch:
+    """A blocking fetch over one client, created on first use (in the poller's thread)."""
+    from airflow_provider_ecall.client.delivery import fetch_statuses
+
+    made: list[EcallClient] = []
+
+    def fetch(job_ids: Sequence[str], sent_after: datetime | None, probe: int) -> Found:
+        if not made:
+            made.append(client_factory())
+        return fetch_statuses(made[0], job_ids, sent_after=sent_after, probe=probe)
+
+    return fetch
+
+
+_POLLERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, DeliveryPoller]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_poller(key: str, fetch_factory: Callable[[], Fetch]) -> DeliveryPoller:
+    """The poller of ``key`` (a connection id) on the running event loop, made if needed.
+
+    :param key: what waits share by: the connection id.
+    :param fetch_factory: builds the fetch of a new poller.
+    """
+    pollers = _POLLERS.setdefault(asyncio.get_running_loop(), {})
+    found = pollers.get(key)
+    if found is None:
+        found = DeliveryPoller(key, fetch_factory(), on_idle=lambda: _forget(pollers, key))
+        pollers[key] = found
+    return found
+
+
+def _forget(pollers: dict[str, DeliveryPoller], key: str) -> None:
+    poller = pollers.get(key)
+    if poller is not None and poller.waiters == 0:
+        del pollers[key]

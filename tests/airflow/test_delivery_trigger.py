@@ -1,0 +1,213 @@
+"""EcallDeliveryTrigger on a real event loop against the sandbox: events, one shared poller
+per connection, backoff, errors, restarts from kwargs, and an event loop that never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from airflow_provider_ecall.client import EcallClient, SmsMessage
+from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.sandbox.pytest_plugin import CONNECTION_ENV
+from airflow_provider_ecall.triggers import _poller
+from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+
+PHONE, OTHER = "+41791112233", "+41791112244"
+FAST = 0.05
+
+
+def _send(sandbox: EcallSandbox, job: str, *numbers: str) -> None:
+    with EcallClient(sandbox.base_url, sandbox.username, sandbox.password) as client:
+        client.send(SmsMessage(address=list(numbers) or [PHONE], message="hi", job_id=job))
+
+
+def _trigger(jobs: Sequence[str], **kwargs: Any) -> EcallDeliveryTrigger:
+    kwargs.setdefault("poll_interval", FAST)
+    kwargs.setdefault("deadline", (datetime.now(timezone.utc) + timedelta(seconds=30)).isoformat())
+    return EcallDeliveryTrigger(job_ids=list(jobs), **kwargs)
+
+
+async def _first_event(trigger: EcallDeliveryTrigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return dict(event.payload)
+    raise AssertionError("the trigger ended without an event")
+
+
+def _run(*triggers: EcallDeliveryTrigger) -> list[dict[str, Any]]:
+    async def main() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(_first_event(t) for t in triggers)))
+
+    return asyncio.run(main())
+
+
+def _state_requests(sandbox: EcallSandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.endpoint == "state")
+
+
+def test_serializes_to_its_public_path_and_rebuilds_from_kwargs() -> None:
+    trigger = _trigger(["a", "b"], require="final", sent_after="2026-11-27T09:00:00+00:00")
+
+    path, kwargs = trigger.serialize()
+    again = EcallDeliveryTrigger(**json.loads(json.dumps(kwargs)))
+
+    assert path == "airflow_provider_ecall.triggers.ecall.EcallDeliveryTrigger"
+    assert again.serialize() == (path, kwargs)
+    with pytest.raises(ValueError, match="require"):
+        EcallDeliveryTrigger(job_ids=["a"], require="read")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="job_ids"):
+        EcallDeliveryTrigger(job_ids=[])
+
+
+@pytest.mark.ecall_delivery(delay=0.2, failing=[OTHER])
+def test_events_say_delivered_failed_or_final(ecall_sandbox_connection: EcallSandbox) -> None:
+    _send(ecall_sandbox_connection, "ok", PHONE)
+    _send(ecall_sandbox_connection, "mixed", PHONE, OTHER)
+
+    ok, failed, final = _run(
+        _trigger(["ok"]), _trigger(["ok", "mixed"]), _trigger(["mixed"], require="final")
+    )
+
+    assert (ok["status"], failed["status"], final["status"]) == ("delivered", "failed", "final")
+    assert [r["outcome"] for r in failed["report"]["recipients"]] == [
+        "delivered",
+        "delivered",
+        "failed",
+    ]
+    assert PHONE not in json.dumps([ok, failed, final])
+    assert failed["report"]["recipients"][2]["recipient"] == "+41******244"
+
+
+@pytest.mark.ecall_delivery(delay=0, never=[PHONE])
+def test_the_deadline_ends_a_wait_that_never_resolves(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    _send(ecall_sandbox_connection, "stuck")
+    soon = (datetime.now(timezone.utc) + timedelta(seconds=0.5)).isoformat()
+
+    [event] = _run(_trigger(["stuck", "ghost"], deadline=soon))
+
+    assert event["status"] == "timeout"
+    assert event["report"]["missing"] == ["ghost"]
+    assert [r["status_code"] for r in event["report"]["recipients"]] == [9]
+
+
+@pytest.mark.ecall_delivery(delay=0)
+def test_many_waits_share_one_poller_and_one_request_per_round(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    sandbox = ecall_sandbox_connection
+    since = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    sandbox.configure_delivery(delay=3600)  # pending while the triggers gather
+    for n in range(30):
+        _send(sandbox, f"many-{n}")
+
+    async def main() -> tuple[list[dict[str, Any]], int]:
+        triggers = [_trigger([f"many-{n}"], sent_after=since, poll_interval=0.2) for n in range(30)]
+        tasks = [asyncio.create_task(_first_event(t)) for t in triggers]
+        await asyncio.sleep(0.7)  # a few rounds while pending
+        pollers = list(_poller._POLLERS[asyncio.get_running_loop()].values())
+        sandbox.configure_delivery(delay=0)
+        events = await asyncio.gather(*tasks)
+        return events, len(pollers)
+
+    before = _state_requests(sandbox)
+    started = time.monotonic()
+    events, pollers = asyncio.run(main())
+    rounds = (time.monotonic() - started) / 0.2
+
+    assert pollers == 1
+    assert {e["status"] for e in events} == {"delivered"}
+    # One window query per round for all 30 waits (never 30 per round).
+    assert _state_requests(sandbox) - before <= rounds + 1
+    assert _state_requests(sandbox) - before < 30
+
+
+@pytest.mark.ecall_delivery(delay=0)
+def test_without_sharing_each_wait_asks_for_itself(ecall_sandbox_connection: EcallSandbox) -> None:
+    for n in range(5):
+        _send(ecall_sandbox_connection, f"own-{n}")
+    before = _state_requests(ecall_sandbox_connection)
+
+    events = _run(*(_trigger([f"own-{n}"], share_poller=False) for n in range(5)))
+
+    assert {e["status"] for e in events} == {"delivered"}
+    assert _state_requests(ecall_sandbox_connection) - before == 5
+
+
+@pytest.mark.ecall_delivery(delay=0)
+def test_passing_failures_back_off_and_the_wait_goes_on(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    _send(ecall_sandbox_connection, "flaky")
+    ecall_sandbox_connection.inject(endpoint="state", status=503, times=3)
+    before = _state_requests(ecall_sandbox_connection)
+
+    [event] = _run(_trigger(["flaky"]))
+
+    assert event["status"] == "delivered"
+    assert _state_requests(ecall_sandbox_connection) - before == 4
+
+
+def test_refused_credentials_end_the_wait_with_an_error(
+    ecall_sandbox: EcallSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = {"conn_type": "ecall", "host": ecall_sandbox.base_url, "login": "x", "password": "no"}
+    monkeypatch.setenv(CONNECTION_ENV, json.dumps(wrong))
+
+    [event] = _run(_trigger(["any"]))
+
+    assert event["status"] == "error"
+    assert "EcallAuthError" in event["message"]
+    assert "no" not in event["message"].split()
+
+
+@pytest.mark.ecall_delivery(delay=0.6)
+def test_a_restarted_trigger_picks_up_from_its_kwargs(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    _send(ecall_sandbox_connection, "restart")
+    trigger = _trigger(["restart"])
+
+    async def first_life() -> None:
+        task = asyncio.create_task(_first_event(trigger))
+        await asyncio.sleep(0.2)  # one round: still pending
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(FAST * 3)
+        assert _poller._POLLERS.get(asyncio.get_running_loop(), {}) == {}  # nothing left behind
+
+    asyncio.run(first_life())
+    _, kwargs = trigger.serialize()
+    [event] = _run(EcallDeliveryTrigger(**kwargs))
+
+    assert event["status"] == "delivered"
+
+
+@pytest.mark.ecall_delivery(delay=0)
+def test_the_event_loop_keeps_running_while_a_query_waits(
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    _send(ecall_sandbox_connection, "slow")
+    ecall_sandbox_connection.inject(endpoint="state", delay=1.5)
+
+    async def main() -> tuple[dict[str, Any], float]:
+        longest = 0.0
+        waiting = asyncio.create_task(_first_event(_trigger(["slow"])))
+        last = time.monotonic()
+        while not waiting.done():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            longest, last = max(longest, now - last), now
+        return waiting.result(), longest
+
+    event, longest_pause = asyncio.run(main())
+
+    assert event["status"] == "delivered"
+    assert longest_pause < 0.75  # the 1.5 s answer was awaited in a thread, not on the loop
