@@ -26,6 +26,12 @@ _CONN_FIELDS: dict[str, Any] = {
         "schema": {"type": ["integer", "null"], "minimum": 1},
         "description": "Recipients per request; longer lists are sent in several requests.",
     },
+    "fallback_url": {
+        "label": "Fallback base URL",
+        "schema": {"type": ["string", "null"]},
+        "description": "Tried only when the base URL cannot be reached (refused, DNS, "
+        "connect timeout); never after a request may have arrived.",
+    },
 }
 
 _UI_FIELD_BEHAVIOUR: dict[str, Any] = {

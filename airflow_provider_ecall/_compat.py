@@ -26,6 +26,7 @@ from airflow.sdk.log import mask_secret
 if TYPE_CHECKING:
     from airflow.sdk import BaseSensorOperator as BaseSensorOperator
     from airflow.sdk import PokeReturnValue as PokeReturnValue
+    from airflow.sdk.observability.stats import Stats
     from airflow.triggers.base import BaseTrigger as BaseTrigger
     from airflow.triggers.base import TriggerEvent as TriggerEvent
 
@@ -54,6 +55,7 @@ __all__ = [
     "conf",
     "default_deferrable",
     "mask_secret",
+    "stats",
 ]
 
 
@@ -69,3 +71,16 @@ def __getattr__(name: str) -> object:
 def default_deferrable() -> bool:
     """``[operators] default_deferrable`` (False when unset)."""
     return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def stats() -> type[Stats]:
+    """Airflow's metrics facade ``Stats``, imported on first use (a DAG parse needs none).
+
+    ``airflow.sdk.observability.stats`` where it exists (3.2+; ``airflow.stats`` is a
+    deprecated shim there), ``airflow.stats`` on 2.11-3.1.
+    """
+    try:
+        from airflow.sdk.observability.stats import Stats as found
+    except ImportError:
+        from airflow.stats import Stats as found
+    return found

@@ -31,6 +31,7 @@ from airflow_provider_ecall.client.errors import (
     describe,
     http_phrase,
 )
+from airflow_provider_ecall.client.failover import FailoverTransport, check_fallback_url
 from airflow_provider_ecall.client.messages import Message, SmsMessage
 from airflow_provider_ecall.client.privacy import Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
@@ -129,6 +130,8 @@ class EcallClient:
     :param max_body_bytes: the cap on answer bodies.
     :param verify: TLS verification (True or a CA bundle path; False only explicitly).
     :param pool_size: keep-alive connections for concurrent senders.
+    :param fallback_url: a second service root, used only when no connection to the first
+        could be made (see :mod:`~airflow_provider_ecall.client.failover`).
     """
 
     def __init__(
@@ -144,6 +147,7 @@ class EcallClient:
         max_body_bytes: int = MAX_BODY_BYTES,
         verify: bool | str = True,
         pool_size: int = 32,
+        fallback_url: str | None = None,
     ) -> None:
         check.text("username", username, multiline=False)
         # The password is checked without quoting it: errors name the rule only.
@@ -154,15 +158,23 @@ class EcallClient:
         self.username = username
         self._password = Secret(password)
         self.batch_size = check.integer("batch_size", batch_size, low=1, high=100_000)
-        self._transport = Transport(
-            base_url,
-            session=session,
-            timeout=timeout,
-            connect_retries=connect_retries,
-            max_body_bytes=max_body_bytes,
-            verify=verify,
-            pool_size=pool_size,
-        )
+
+        def transport(url: str) -> Transport:
+            return Transport(
+                url,
+                session=session,
+                timeout=timeout,
+                connect_retries=connect_retries,
+                max_body_bytes=max_body_bytes,
+                verify=verify,
+                pool_size=pool_size,
+            )
+
+        primary = transport(base_url)
+        self._transport: Transport | FailoverTransport = primary
+        if fallback_url is not None:
+            fallback = transport(check_fallback_url(fallback_url))
+            self._transport = FailoverTransport(primary, fallback)
 
     @property
     def base_url(self) -> str:

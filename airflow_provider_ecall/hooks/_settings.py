@@ -2,7 +2,8 @@
 
 Connection fields: ``login`` = UserName, ``password``, ``host`` = base URL (default
 ``https://url.ecall.ch``; a host without a scheme gets ``https://``), ``port`` (optional),
-extras ``timeout``, ``default_callback`` and ``batch_size``.
+extras ``timeout``, ``default_callback``, ``batch_size`` and ``fallback_url`` (a second base
+URL, used only when the first cannot be reached).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class ConnectionSettings:
     :param timeout: seconds, or ``(connect, read)`` seconds.
     :param default_callback: the SMS sender id used when a send names none.
     :param batch_size: recipients per request.
+    :param fallback_url: a second base URL, tried only when no connection to the first
+        could be made (refused, DNS, connect timeout).
     """
 
     conn_id: str
@@ -58,6 +61,7 @@ class ConnectionSettings:
     timeout: Timeout = DEFAULT_TIMEOUT
     default_callback: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
+    fallback_url: str | None = None
 
 
 def _extra(extras: Mapping[str, object], name: str) -> object:
@@ -107,6 +111,7 @@ def read_settings(conn: ConnectionLike) -> ConnectionSettings:
     try:
         callback = _extra(extras, "default_callback")
         batch = _extra(extras, "batch_size")
+        fallback = _extra(extras, "fallback_url")
         return ConnectionSettings(
             conn_id=conn.conn_id,
             base_url=base_url(conn.host, conn.port),
@@ -121,6 +126,7 @@ def read_settings(conn: ConnectionLike) -> ConnectionSettings:
                 if batch is None
                 else check.integer("batch_size", batch, low=1, high=100_000)
             ),
+            fallback_url=None if fallback is None else base_url(str(fallback), None),
         )
     except EcallValidationError as exc:
         raise connection_error(conn.conn_id, exc) from exc

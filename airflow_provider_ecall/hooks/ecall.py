@@ -86,6 +86,7 @@ class EcallHook(BaseHook):
                 found.password,
                 timeout=found.timeout,
                 batch_size=found.batch_size,
+                fallback_url=found.fallback_url,
             )
         except EcallValidationError as exc:
             raise connection_error(self.ecall_conn_id, exc) from exc

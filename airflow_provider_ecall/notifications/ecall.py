@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_ecall._compat import DAG, BaseNotifier, Context
 from airflow_provider_ecall._kinds import FAX, SMS, VOICE
 from airflow_provider_ecall._runtime import context_timezone
-from airflow_provider_ecall.client.errors import EcallError
+from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.notifications._policy import ALERT_OPTIONS, AlertOptions, policy_from
 
 if TYPE_CHECKING:
     import jinja2
@@ -34,6 +35,16 @@ if TYPE_CHECKING:
         VoiceFields,
     )
     from airflow_provider_ecall.client.results import SendResult
+
+    class SmsAlertFields(SmsFields, AlertOptions, total=False):
+        """SMS fields and alert policy options."""
+
+    class FaxAlertFields(FaxFields, AlertOptions, total=False):
+        """Fax fields and alert policy options."""
+
+    class VoiceAlertFields(VoiceFields, AlertOptions, total=False):
+        """Voice fields and alert policy options."""
+
 
 __all__ = [
     "EcallFaxNotifier",
@@ -52,7 +63,18 @@ class EcallNotifier(BaseNotifier):
     :param ecall_conn_id: the ``ecall`` connection. (templated)
     :param fields: the message fields of the kind (see the operator of the same kind); all
         text fields are templated. ``message`` defaults to an alert text built from the
-        context (DAG, task, run, try, a short error, the log link).
+        context (DAG, task, run, try, a short error, the log link). Also the alert policy
+        options (see docs/alerting.md):
+    :param dedup_key: storm control: at most one alert per rendered key per
+        ``dedup_window`` (default 30 minutes), across tasks, runs and workers. (templated)
+    :param dedup_window: a ``timedelta``.
+    :param quiet_hours: ``"22:00-07:00"``: a non-urgent alert raised inside is scheduled for
+        the end of the window; ``quiet_hours_timezone`` names the zone (default the DAG's).
+    :param urgent: send at once even in quiet hours.
+    :param max_attempts: sends of one alert at most when eCall fails passingly (default 3).
+    :param max_retry_time: no new attempt after this long (``timedelta``, default 30 s).
+    :param mask_recipients: register the resolved numbers with Airflow's secret masker so
+        logs and rendered fields show ``***`` (default True).
     """
 
     spec: ClassVar[KindSpec]
@@ -64,11 +86,16 @@ class EcallNotifier(BaseNotifier):
         context: Context | None = None,
         **fields: object,
     ):
-        unknown = sorted(set(fields) - set(self.spec.fields))
+        unknown = sorted(set(fields) - set(self.spec.fields) - ALERT_OPTIONS)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
+        options = {name: fields.pop(name) for name in ALERT_OPTIONS & set(fields)}
         super().__init__(context)  # Deadline alerts pass the context here (triggerer)
         self.ecall_conn_id = ecall_conn_id
+        self.policy = policy_from(cast("AlertOptions", options))
+        self.dedup_key = options.get("dedup_key")
+        if self.dedup_key is not None and fields.get("job_id") is not None:
+            raise EcallValidationError("dedup_key", "give a dedup_key or a job_id, not both")
         for name in self.spec.fields:
             setattr(self, name, fields.get(name))
 
@@ -124,28 +151,25 @@ class EcallNotifier(BaseNotifier):
     def notify(self, context: Context) -> None:
         """Send the alert (call on a rendered instance; Airflow's ``__call__`` does).
 
-        :raises EcallError: after logging its class, HTTP status and result code.
+        :raises EcallError: the alert was lost, after one ERROR line saying why and what to
+            check.
         """
         # Imported here: DAG files import this module on every parse; alerts are built at send.
         from airflow_provider_ecall.notifications._alerts import sendable
+        from airflow_provider_ecall.notifications._delivery import Alert, alert_facts, deliver
 
         fields = {name: getattr(self, name) for name in self.spec.fields}
         fields = {name: value for name, value in fields.items() if value is not None}
         fields["message"] = sendable(self.spec.kind, fields.get("message"), context)
         hook = EcallHook(ecall_conn_id=self.ecall_conn_id)
-        try:
-            result = self._send(hook, fields, truncate=True, timezone=context_timezone(context))
-        except EcallError as exc:
-            self.log.error(
-                "eCall %s alert not sent: %s (HTTP %s, result code %s): %s",
-                self.spec.kind,
-                type(exc).__name__,
-                exc.http_status,
-                exc.result_code,
-                exc,
-            )
-            raise
-        self._log_sent(result)
+        zone = context_timezone(context)
+
+        def send(values: dict[str, Any], check: bool) -> SendResult:
+            return self._send(hook, values, truncate=True, skip_existing=check, timezone=zone)
+
+        key = None if self.dedup_key is None else str(self.dedup_key)
+        alert = Alert(self.spec.kind, fields, key, self.ecall_conn_id)
+        deliver(send, hook, alert, self.policy, context, facts=alert_facts(context), log=self.log)
 
     def _send(
         self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
@@ -157,15 +181,6 @@ class EcallNotifier(BaseNotifier):
         """Send the alert without blocking the event loop (in a worker thread)."""
         await asyncio.to_thread(self.notify, context)
 
-    def _log_sent(self, result: SendResult) -> None:
-        self.log.info(
-            "eCall %s alert sent: job %s, %d recipient(s), %s",
-            result.kind,
-            result.job_id,
-            result.recipient_count,
-            result.batches[-1].result_text,
-        )
-
 
 class EcallSmsNotifier(EcallNotifier):
     """Send an SMS alert. Takes the arguments of
@@ -176,14 +191,14 @@ class EcallSmsNotifier(EcallNotifier):
     """
 
     spec = SMS
-    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id")
+    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id", "dedup_key")
 
     def __init__(
         self,
         *,
         ecall_conn_id: str = EcallHook.default_conn_name,
         context: Context | None = None,
-        **fields: Unpack[SmsFields],
+        **fields: Unpack[SmsAlertFields],
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
@@ -201,14 +216,14 @@ class EcallFaxNotifier(EcallNotifier):
     """
 
     spec = FAX
-    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id")
+    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id", "dedup_key")
 
     def __init__(
         self,
         *,
         ecall_conn_id: str = EcallHook.default_conn_name,
         context: Context | None = None,
-        **fields: Unpack[FaxFields],
+        **fields: Unpack[FaxAlertFields],
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 
@@ -226,14 +241,14 @@ class EcallVoiceNotifier(EcallNotifier):
     """
 
     spec = VOICE
-    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id")
+    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id", "dedup_key")
 
     def __init__(
         self,
         *,
         ecall_conn_id: str = EcallHook.default_conn_name,
         context: Context | None = None,
-        **fields: Unpack[VoiceFields],
+        **fields: Unpack[VoiceAlertFields],
     ) -> None:
         super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
 

@@ -1,0 +1,255 @@
+"""Delivering one rendered alert under its policy: JobID, quiet hours, storm control,
+bounded retries with an ``Api/State`` check before every resend, metrics and one clear
+ERROR line when the alert is lost.
+
+Airflow never retries a callback, so a passing eCall failure is retried here, within
+:class:`~airflow_provider_ecall.notifications._policy.AlertPolicy`'s bounds. Every resend
+carries the first attempt's JobID and is sent only if ``Api/State`` does not know that job:
+an attempt whose answer was lost is never repeated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Final, Protocol
+
+from airflow_provider_ecall._compat import mask_secret, stats
+from airflow_provider_ecall._runtime import context_timezone
+from airflow_provider_ecall.client.errors import EcallError
+from airflow_provider_ecall.notifications._hostlock import host_lock
+from airflow_provider_ecall.notifications._policy import (
+    AlertPolicy,
+    alert_job_id,
+    recipients,
+    storm_job_id,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.messages import Kind
+    from airflow_provider_ecall.client.results import SendResult
+    from airflow_provider_ecall.hooks.ecall import EcallHook
+
+#: What to check, by error class, in the ERROR line of a lost alert.
+_CHECK: Final = {
+    "EcallAuthError": "the login and password of connection {conn}",
+    "EcallCreditError": "the eCall account's credit",
+    "EcallValidationError": "the notifier's fields and connection {conn}",
+    "EcallRequestError": "the notifier's fields (eCall refused them)",
+    "EcallConnectionError": "the network path to {url} (proxy, DNS, firewall) or set the "
+    "connection extra fallback_url",
+    "EcallTlsError": "the TLS certificate of {url} and the CA bundle",
+}
+_CHECK_PASSING: Final = "eCall's service status; more attempts with max_attempts / max_retry_time"
+
+
+class Log(Protocol):
+    """The logger methods used here (a notifier's ``log``: stdlib or structlog)."""
+
+    def info(self, msg: str, /, *args: object) -> object: ...
+    def warning(self, msg: str, /, *args: object) -> object: ...
+    def error(self, msg: str, /, *args: object) -> object: ...
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One rendered alert ready to deliver.
+
+    :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
+    :param fields: its message fields (``message`` already made sendable).
+    :param dedup_key: the rendered storm key, or None.
+    :param conn_id: the connection (for the ERROR line).
+    """
+
+    kind: Kind
+    fields: Mapping[str, object]
+    dedup_key: str | None
+    conn_id: str
+
+
+def alert_facts(context: Mapping[str, object]) -> list[str]:
+    """What an alert is about, for its JobID: DAG, task, run, map index, try, state."""
+    from airflow_provider_ecall.notifications._alerts import facts
+
+    found = facts(context)
+    map_index = getattr(context.get("ti"), "map_index", None)
+    return [
+        found.dag_id,
+        found.task_id,
+        found.run_id,
+        "" if map_index is None else str(map_index),
+        found.try_number,
+        found.state,
+    ]
+
+
+def metric(name: str, kind: str, count: int = 1) -> None:
+    """Count ``ecall.alert.<name>`` in Airflow's ``Stats`` (tag ``kind``); never raises."""
+    try:
+        stats().incr(f"ecall.alert.{name}", count, tags={"kind": kind})
+    except Exception:  # metrics must never cost an alert
+        logging.getLogger(__name__).debug("Stats.incr(ecall.alert.%s) failed", name)
+
+
+def _identity(alert: Alert, policy: AlertPolicy, facts: list[str]) -> tuple[str, bool]:
+    """The alert's JobID, and whether it is a storm JobID (checked before the first send)."""
+    to = recipients(alert.fields["address"])
+    if alert.dedup_key:
+        now = datetime.now(timezone.utc)
+        return storm_job_id(alert.dedup_key, policy.dedup_window, alert.kind, to, now), True
+    given = alert.fields.get("job_id")
+    return (str(given) if given else alert_job_id(facts, alert.kind, to)), False
+
+
+def _quiet_send_date(
+    policy: AlertPolicy, context: Mapping[str, object], log: Log
+) -> datetime | None:
+    """The end of the quiet hours when now falls inside them (and the alert is not urgent)."""
+    quiet = policy.quiet_hours
+    if quiet is None or policy.urgent:
+        return None
+    import pendulum
+
+    zone = quiet.timezone or context_timezone(context)
+    release = quiet.release(
+        datetime.now(pendulum.timezone(zone) if isinstance(zone, str) else zone)
+    )
+    if release is not None:
+        log.info("eCall alert: quiet hours; scheduled for %s", release.isoformat())
+    return release
+
+
+def _attempts(
+    send: Callable[[bool], SendResult],
+    policy: AlertPolicy,
+    *,
+    check_first: bool,
+    alert: Alert,
+    log: Log,
+) -> tuple[SendResult, int]:
+    """Send, and resend passing failures within the policy's bounds; every resend (and a
+    storm alert's first send) asks ``Api/State`` first.
+
+    :return: the result and the number of attempts it took.
+    :raises EcallError: the last failure, with ``attempts`` set on it.
+    """
+    started = time.monotonic()
+    attempt = 1
+    while True:
+        try:
+            return send(check_first or attempt > 1), attempt
+        except EcallError as exc:
+            wait = policy.backoff(attempt)
+            spent = time.monotonic() - started
+            budget = policy.max_retry_time.total_seconds()
+            if not exc.retryable or attempt >= policy.max_attempts or spent + wait > budget:
+                exc.attempts = attempt  # type: ignore[attr-defined]
+                raise
+            log.warning(
+                "eCall %s alert: attempt %d failed (%s); asking eCall about the job, then "
+                "trying again in %.0f s",
+                alert.kind,
+                attempt,
+                type(exc).__name__,
+                wait,
+            )
+            metric("retries", alert.kind)
+            time.sleep(wait)
+            attempt += 1
+
+
+def deliver(
+    send: Callable[[dict[str, object], bool], SendResult],
+    hook: EcallHook,
+    alert: Alert,
+    policy: AlertPolicy,
+    context: Mapping[str, object],
+    *,
+    facts: list[str],
+    log: Log,
+) -> SendResult:
+    """Deliver an alert: mask its numbers, apply quiet hours and storm control, send with
+    bounded retries, count the outcome.
+
+    :param send: sends the fields with the hook method of the kind; the flag asks
+        ``Api/State`` first (``skip_existing``).
+    :param hook: the connection's hook (its base URL goes into the ERROR line).
+    :param facts: what the alert is about, for its JobID (see
+        :func:`~airflow_provider_ecall.notifications._policy.alert_job_id`).
+    :raises EcallError: the alert was not sent (after one ERROR line).
+    """
+    if policy.mask_recipients:
+        for number in recipients(alert.fields["address"]):
+            mask_secret(number)
+    job_id, storm = _identity(alert, policy, facts)
+    fields = dict(alert.fields, job_id=job_id)
+    if fields.get("send_date") is None:
+        fields["send_date"] = _quiet_send_date(policy, context, log)
+        if fields["send_date"] is not None:
+            metric("quiet_hours_delayed", alert.kind)
+
+    started = time.monotonic()
+    lock = host_lock(job_id, timeout=policy.max_retry_time.total_seconds() + 30)
+    with lock if storm else contextlib.nullcontext(False):
+        try:
+            result, attempts = _attempts(
+                lambda check: send(fields, check), policy, check_first=storm, alert=alert, log=log
+            )
+        except EcallError as exc:
+            _log_lost(alert, exc, job_id, time.monotonic() - started, hook, log)
+            raise
+    _count_outcome(result, attempts, storm, alert, log)
+    return result
+
+
+def _count_outcome(result: SendResult, attempts: int, storm: bool, alert: Alert, log: Log) -> None:
+    if result.skipped and attempts == 1 and storm:
+        metric("duplicates_skipped", alert.kind)
+        log.info(
+            "eCall %s alert not sent: an alert for dedup key %r went out in this window "
+            "already (job %s)",
+            alert.kind,
+            alert.dedup_key,
+            result.job_id,
+        )
+        return
+    metric("sent", alert.kind)
+    log.info(
+        "eCall %s alert sent: job %s, %d recipient(s), %d attempt(s)%s",
+        alert.kind,
+        result.job_id,
+        result.recipient_count,
+        attempts,
+        ", an earlier attempt had arrived" if result.skipped else "",
+    )
+
+
+def _log_lost(
+    alert: Alert,
+    exc: EcallError,
+    job_id: str,
+    seconds: float,
+    hook: EcallHook,
+    log: Log,
+) -> None:
+    """The one ERROR line of a lost alert: what, why, and what to check."""
+    metric("failed", alert.kind)
+    try:
+        url = hook.get_client().base_url
+    except EcallError:
+        url = "the connection's host"
+    hint = _CHECK.get(type(exc).__name__, _CHECK_PASSING)
+    log.error(
+        "eCall %s alert NOT SENT after %d attempt(s) in %.1f s (job %s): %s: %s — check %s",
+        alert.kind,
+        getattr(exc, "attempts", 1),
+        seconds,
+        job_id,
+        type(exc).__name__,
+        exc,
+        hint.format(conn=repr(alert.conn_id), url=url),
+    )
