@@ -1,15 +1,29 @@
 # Two set-up commands work on a fresh machine with Python 3.11 and pip: `make test`, `make demo`.
+# Every environment is built with uv; when uv is not on PATH it is installed from PyPI into
+# .tools/ first. `make test` runs on Airflow $(AIRFLOW_PIN) as installed on its release day
+# (--exclude-newer), so the same commit gets the same Airflow libraries on any day.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo bench sandbox e2e clean
+AIRFLOW_PIN         ?= 3.3.2
+AIRFLOW_RELEASE_DAY ?= 2026-09-17
+UV_BOOTSTRAP        ?= uv==0.13.9
+UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+.PHONY: install test lint typecheck pytest test-compat compat-table demo bench sandbox e2e clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet '$(UV_BOOTSTRAP)'
+
+# Airflow first, as of its release day; then the project and its test tools (today's).
+$(STAMP): pyproject.toml | $(UV)
+	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
+	$(UV) pip install --quiet -p $(BIN)/python 'apache-airflow==$(AIRFLOW_PIN)' \
+		--exclude-newer $(AIRFLOW_RELEASE_DAY)
+	$(UV) pip install --quiet -p $(BIN)/python -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,6 +39,14 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# One environment per supported Airflow release, each as of its release day, the project
+# installed from its wheel; runs the tests marked `compat` on each (see README).
+test-compat: | $(UV)
+	UV=$(UV) $(PYTHON) scripts/compat_matrix.py $(COMPAT_ARGS)
+
+compat-table:
+	$(PYTHON) scripts/compat_matrix.py --table-only
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
@@ -43,14 +65,14 @@ E2E_AS_OF   := 2026-09-17
 E2E_PKGS    := apache-airflow==3.3.2 apache-airflow-providers-celery asyncpg psycopg2-binary redis
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-e2e:
+e2e: | $(UV)
 	@command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update -q && \
 		     $(SUDO) apt-get install -y -q --no-install-recommends postgresql redis-server; }
-	@[ -x $(E2E_VENV)/bin/python ] || uv venv -q -p python3.11 $(E2E_VENV)
-	uv pip install -q -p $(E2E_VENV)/bin/python --exclude-newer $(E2E_AS_OF) \
+	@[ -x $(E2E_VENV)/bin/python ] || $(UV) venv -q -p python3.11 $(E2E_VENV)
+	$(UV) pip install -q -p $(E2E_VENV)/bin/python --exclude-newer $(E2E_AS_OF) \
 		--reinstall-package airflow-provider-ecall $(E2E_PKGS) .
 	$(E2E_VENV)/bin/python scripts/e2e.py
 
 clean:
-	rm -rf $(VENV) .demo .bench .e2e .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .compat .tools .demo .bench .e2e .mypy_cache .ruff_cache .pytest_cache

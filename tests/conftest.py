@@ -167,3 +167,28 @@ def client(ecall_sandbox: EcallSandbox, client_options: dict[str, object]) -> It
         **client_options,  # type: ignore[arg-type]
     ) as ecall:
         yield ecall
+
+
+# -- the compat matrix (make test-compat) ------------------------------------------------------
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the matrix (``ECALL_COMPAT_WHEEL`` set), import only test modules that use the
+    ``compat`` marker: the others may import what an older Airflow lacks."""
+    if not os.environ.get("ECALL_COMPAT_WHEEL") or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    return "pytest.mark.compat" not in collection_path.read_text(encoding="utf-8")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Copy each ``compat`` test's ``feature`` and ``since`` into its report (the JUnit file
+    the matrix turns into the README's compatibility table)."""
+    for item in items:
+        marker = item.get_closest_marker("compat")
+        if marker is None:
+            continue
+        feature = marker.kwargs.get("feature") or item.module.__name__  # type: ignore[attr-defined]
+        item.user_properties.append(("feature", str(feature)))
+        item.user_properties.append(("since", str(marker.kwargs.get("since", ""))))

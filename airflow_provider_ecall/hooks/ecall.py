@@ -209,15 +209,23 @@ class EcallHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, object]:
-        """The extra fields as form widgets (Airflow UIs before 3.2; needs Flask-AppBuilder).
+        """The extra fields as WTForms fields: the Flask-AppBuilder form of Airflow 2.11, and
+        the hook metadata Airflow 3.0 and 3.1 build their form from (with mocked WTForms).
 
         Airflow 3.2+ reads the same fields from ``conn-fields`` in the provider info.
+        Flask-AppBuilder and Flask-Babel are used when installed (2.11 always has them).
         """
-        # Imported by name: Flask-AppBuilder and WTForms exist only where the old UI runs.
-        widget = import_module("flask_appbuilder.fieldwidgets").BS3TextFieldWidget
-        label = import_module("flask_babel").lazy_gettext
+        # Imported by name: WTForms and Flask-AppBuilder exist only where the old UI runs.
         forms = import_module("wtforms")
         validators = import_module("wtforms.validators")
+        try:
+            widget: object = import_module("flask_appbuilder.fieldwidgets").BS3TextFieldWidget()
+        except ImportError:  # Airflow 3.0 with WTForms but without Flask-AppBuilder
+            widget = None
+        try:
+            label = import_module("flask_babel").lazy_gettext
+        except ImportError:
+            label = str
 
         widgets: dict[str, object] = {}
         for name, spec in _CONN_FIELDS.items():
@@ -230,6 +238,6 @@ class EcallHook(BaseHook):
                 label(spec["label"]),
                 description=spec.get("description"),
                 validators=checks,
-                widget=widget(),
+                widget=widget,
             )
         return widgets

@@ -14,9 +14,15 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
-from airflow_provider_ecall._compat import DAG, BaseNotifier, Context
+from airflow_provider_ecall._compat import (
+    DAG,
+    BaseNotifier,
+    Context,
+    airflow_at_least,
+    require_airflow,
+)
 from airflow_provider_ecall._kinds import FAX, SMS, VOICE
 from airflow_provider_ecall._runtime import context_timezone
 from airflow_provider_ecall.client.errors import EcallValidationError
@@ -56,6 +62,24 @@ __all__ = [
     "send_ecall_voice_notification",
 ]
 
+#: The awaitable notifier (deadline alerts run it in the triggerer) and its first release.
+AWAITABLE_FEATURE: Final = "the awaitable notifier (deadline alerts)"
+AWAITABLE_SINCE: Final = "3.1"
+
+#: ``{{ exception }}`` of a failed task whose callback got no exception from Airflow.
+ERROR_NOT_GIVEN: Final = "error not given to callbacks by this Airflow run (see the task log)"
+
+
+def missing_exception(context: Context) -> str | None:
+    """The ``exception`` template key where Airflow's context has none, so the documented
+    key exists on every version: Airflow 3.1 and 3.2 give task callbacks none under
+    ``airflow dags test`` / ``dag.test()`` (a real worker run does; 3.0 and 3.3 do in both),
+    and DAG-level callbacks have none anywhere. None, as Airflow gives on success, unless
+    the task instance failed.
+    """
+    state = str(getattr(context.get("ti"), "state", "") or "").lower()
+    return ERROR_NOT_GIVEN if state.endswith(("failed", "up_for_retry")) else None
+
 
 class EcallNotifier(BaseNotifier):
     """Base of the eCall notifiers: render a copy, build the alert, send it.
@@ -90,7 +114,12 @@ class EcallNotifier(BaseNotifier):
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
         options = {name: fields.pop(name) for name in ALERT_OPTIONS & set(fields)}
-        super().__init__(context)  # Deadline alerts pass the context here (triggerer)
+        if airflow_at_least(AWAITABLE_SINCE):
+            super().__init__(context)  # Deadline alerts pass the context here (triggerer)
+        else:
+            if context is not None:
+                require_airflow(AWAITABLE_FEATURE, AWAITABLE_SINCE)
+            super().__init__()
         self.ecall_conn_id = ecall_conn_id
         self.policy = policy_from(cast("AlertOptions", options))
         self.dedup_key = options.get("dedup_key")
@@ -106,7 +135,11 @@ class EcallNotifier(BaseNotifier):
         BaseNotifier.__call__(copy.copy(self), *args)
 
     def __await__(self) -> Generator[object, None, None]:
-        """Awaitable form (triggerer): also works on a copy."""
+        """Awaitable form (triggerer): also works on a copy.
+
+        :raises AirflowVersionError: before Airflow 3.1, which has no awaitable notifiers.
+        """
+        require_airflow(AWAITABLE_FEATURE, AWAITABLE_SINCE)
         work = copy.copy(self)
         work.context = copy.copy(self.context)
         generator: Generator[object, None, None] = BaseNotifier.__await__(work)
@@ -128,6 +161,8 @@ class EcallNotifier(BaseNotifier):
         """Render each field in turn; a ``message`` template that fails in this context is
         replaced by the default alert text instead of losing the alert."""
         env = jinja_env or self.get_template_env(dag=context.get("dag"))
+        if "exception" not in context:
+            context = cast("Context", {**context, "exception": missing_exception(context)})
         for name in self.template_fields:
             value = getattr(self, name)
             if value is None or value == "":
@@ -178,7 +213,11 @@ class EcallNotifier(BaseNotifier):
         raise NotImplementedError
 
     async def async_notify(self, context: Context) -> None:
-        """Send the alert without blocking the event loop (in a worker thread)."""
+        """Send the alert without blocking the event loop (in a worker thread).
+
+        :raises AirflowVersionError: before Airflow 3.1, which has no awaitable notifiers.
+        """
+        require_airflow(AWAITABLE_FEATURE, AWAITABLE_SINCE)
         await asyncio.to_thread(self.notify, context)
 
 

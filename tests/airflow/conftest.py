@@ -17,19 +17,24 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests._airflow import DAG_IMPORTS
+
 if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun
-    from airflow.sdk import DAG
 
+    from airflow_provider_ecall._compat import DAG
     from tests.conftest import AirflowHome
 
-HEADER = """\
+HEADER = (
+    """\
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+"""
+    + DAG_IMPORTS
+    + """
 
 from airflow_provider_ecall.notifications.ecall import (
     EcallFaxNotifier,
@@ -44,6 +49,7 @@ from airflow_provider_ecall.operators.ecall import (
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 """
+)
 
 _numbers = itertools.count()
 

@@ -7,14 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from airflow.sdk import DAG
 
+from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall._runtime import task_job_id
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests.airflow.conftest import ti_states
 
 NUMBER = "+41791112233"
+
+pytestmark = pytest.mark.compat(feature="Operators: templates, XCom, retries ask Api/State")
 
 
 def test_task_job_id_is_stable_per_task_instance_and_leaves_room_for_a_suffix() -> None:

@@ -15,11 +15,17 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_ecall._compat import airflow_at_least
+from airflow_provider_ecall.notifications.ecall import ERROR_NOT_GIVEN
 from airflow_provider_ecall.sandbox import EcallSandbox, SandboxMessage, SandboxRequest
+from tests._airflow import DAG_IMPORTS
 from tests.conftest import AirflowHome, AirflowRun
 from tests.e2e.conftest import sandbox_connection_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.compat(feature="End to end: airflow dags test, providers list"),
+]
 
 SMS_NUMBER = "+41791112233"
 FAX_NUMBER = "+41447873071"
@@ -29,13 +35,16 @@ DAG_NUMBER = "+41799876543"
 NUMBERS = (SMS_NUMBER, FAX_NUMBER, VOICE_NUMBER, ALERT_NUMBER, DAG_NUMBER)
 PASSWORD = "e2e-sandbox-secret-7f3a9c"
 
-HEADER = """\
+HEADER = (
+    """\
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+"""
+    + DAG_IMPORTS
+    + """
 
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.operators.ecall import (
@@ -46,6 +55,7 @@ from airflow_provider_ecall.operators.ecall import (
 
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
 """
+)
 
 DAGS = {
     "e2e_ops": f"""
@@ -162,9 +172,12 @@ def test_a_shared_notifier_alerts_each_failing_task_and_the_dag_callback_alerts_
     outcome = outcomes["e2e_callbacks"]
     assert outcome.run.dag_run_state == "failed"
     alerts = sorted(m.message for m in outcome.messages if m.addresses == (ALERT_NUMBER,))
+    # Airflow 3.1 and 3.2 give callbacks no exception under `airflow dags test` (their
+    # in-process runner skips it; a worker run has it): the key still renders, truthfully.
+    dropped = airflow_at_least("3.1") and not airflow_at_least("3.3")
     assert alerts == [
-        "extract failed on try 1: source unreachable",
-        "load failed on try 1: table locked",
+        f"extract failed on try 1: {ERROR_NOT_GIVEN if dropped else 'source unreachable'}",
+        f"load failed on try 1: {ERROR_NOT_GIVEN if dropped else 'table locked'}",
     ]
     (dag_alert,) = [m.message for m in outcome.messages if m.addresses == (DAG_NUMBER,)]
     assert dag_alert.startswith("Airflow: DAG e2e_callbacks: task_failure, last task ")
@@ -182,7 +195,12 @@ def test_a_retry_after_a_lost_answer_sends_nothing_again(outcomes: dict[str, Out
         ("state", sent.job_id),
     ]
     assert "had reached eCall already: nothing sent again" in outcome.run.output
-    assert re.search(r"try_number=2.*state=success|new_state=success", outcome.run.output)
+    out = outcome.run.output
+    assert re.search(r"try_number=2.*state=success|new_state=success", out) or re.search(
+        r"UP_FOR_RETRY\. dag_id=e2e_retry, task_id=page.*SUCCESS\. dag_id=e2e_retry, task_id=page",
+        out,
+        re.S,
+    )  # Airflow 3 logs the try's new state; Airflow 2 marks the task UP_FOR_RETRY, then SUCCESS
 
 
 def test_logs_and_output_hold_no_password_and_no_full_number(
