@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Final
 
 from airflow_provider_ecall.sandbox import bodies, delivery
+from airflow_provider_ecall.sandbox.callbacks import inbound_reply
 from airflow_provider_ecall.sandbox.delivery import DeliveryProgress
 from airflow_provider_ecall.sandbox.params import CREDENTIALS, parse_date, split_entries, without
 from airflow_provider_ecall.sandbox.state import (
@@ -33,6 +34,7 @@ ENDPOINTS: Final = {
     "api/state": "state",
     "api/cache/getnextmessage": "cache_get",
     "api/cache/deletemessage": "cache_delete",
+    "sandbox/inbound": "sandbox_inbound",
 }
 #: Initial status of a recipient per kind: (code, text); later ones: sandbox/delivery.py.
 SENT_STATUS: Final[dict[Kind, tuple[int, str]]] = {
@@ -120,6 +122,7 @@ class SandboxApp:
             "state": self.query_state,
             "cache_get": self.cache_get,
             "cache_delete": self.cache_delete,
+            "sandbox_inbound": lambda params: inbound_reply(self.state, params),
         }
 
     def dispatch(self, endpoint: str, method: str, params: dict[str, str]) -> Reply:

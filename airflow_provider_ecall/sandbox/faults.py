@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Final
 
 #: Endpoint keys a fault can target (``None`` targets every endpoint).
-FAULT_ENDPOINTS: Final = frozenset({"sms", "fax", "voice", "state", "cache"})
+FAULT_ENDPOINTS: Final = frozenset(
+    {"sms", "fax", "voice", "state", "cache", "cache_get", "cache_delete"}
+)
 _CACHE_ENDPOINTS: Final = frozenset({"cache_get", "cache_delete"})
 
 

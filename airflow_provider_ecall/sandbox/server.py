@@ -28,6 +28,8 @@ from airflow_provider_ecall.sandbox.state import (
 
 DEFAULT_USERNAME = "sandbox-user"
 DEFAULT_PASSWORD = "sandbox-password"  # noqa: S105 - the sandbox's well-known test secret
+#: The number replies go to, unless a test names another (a leased number of the account).
+DEFAULT_LEASED_NUMBER = "+41790000000"
 
 
 class EcallSandbox:
@@ -286,6 +288,82 @@ class EcallSandbox:
         moment = timestamp if timestamp is not None else datetime.now(timezone.utc)
         self._state.add_inbound(InboundSms(message_id, address_from, address_to, message, moment))
         return message_id
+
+    def answer(
+        self,
+        job_id: str,
+        message: str,
+        *,
+        address_from: str | None = None,
+        address_to: str = DEFAULT_LEASED_NUMBER,
+        timestamp: datetime | None = None,
+    ) -> str | int:
+        """Reply to an accepted SMS as its recipient would, the way eCall passes it on.
+
+        If the SMS named an ``Answer`` URL, eCall calls it (a GET in Windows-1252); otherwise
+        the reply waits in the inbound cache.
+
+        :param job_id: the SMS's ``JobID``.
+        :param message: the reply's text.
+        :param address_from: who replies (default the SMS's first recipient).
+        :param address_to: the number replied to (the account's leased number).
+        :param timestamp: when eCall received it (default now).
+        :return: the callback's HTTP status, or the cached reply's ``MessageID``.
+        :raises KeyError: no SMS with this JobID was accepted.
+        """
+        from airflow_provider_ecall.sandbox.callbacks import call_callback, reply_params
+
+        sent = next((m for m in self.messages_of("sms") if m.job_id == job_id), None)
+        if sent is None:
+            raise KeyError(job_id)
+        sender = address_from or sent.addresses[0]
+        url = sent.params.get("Answer", "")
+        if url.startswith(("http://", "https://")):
+            params = reply_params(
+                address_from=sender,
+                address_to=address_to,
+                message=message,
+                timestamp=timestamp,
+                job_id=job_id,
+            )
+            return call_callback(url, params)
+        return self.add_inbound(
+            address_from=sender, address_to=address_to, message=message, timestamp=timestamp
+        )
+
+    def notify_delivery(self, job_id: str) -> list[int]:
+        """Send a job's current statuses to its ``NotificationAddress`` URL, one GET per
+        recipient, as eCall's delivery notifications (Windows-1252, eCall's time format).
+
+        :param job_id: the SMS's ``JobID``.
+        :return: the HTTP status of each callback (empty when the SMS named no URL).
+        :raises KeyError: no SMS with this JobID was accepted.
+        """
+        from airflow_provider_ecall.sandbox.callbacks import call_callback, delivery_params
+
+        sent = next((m for m in self.messages_of("sms") if m.job_id == job_id), None)
+        statuses = self._state.job_statuses(job_id)
+        if sent is None or statuses is None:
+            raise KeyError(job_id)
+        urls = [
+            url.strip()
+            for url in sent.params.get("NotificationAddress", "").split(";")
+            if url.strip().startswith(("http://", "https://"))
+        ]
+        return [
+            call_callback(
+                url,
+                delivery_params(
+                    number=status.address,
+                    result_code=status.code,
+                    result_text=status.text,
+                    timestamp=status.timestamp,
+                    job_id=job_id,
+                ),
+            )
+            for url in urls
+            for status in statuses
+        ]
 
     def set_status(
         self, job_id: str, status_code: int, status_text: str, *, address: str | None = None
