@@ -40,6 +40,7 @@ __all__ = [
     "AirflowSensorTimeout",
     "AirflowSkipException",
     "AirflowVersionError",
+    "BaseEventTrigger",
     "BaseHook",
     "BaseNotifier",
     "BaseOperator",
@@ -124,6 +125,7 @@ if TYPE_CHECKING:  # type-checked against the newest Airflow (make test's enviro
     )
     from airflow.sdk.log import mask_secret
     from airflow.sdk.observability.stats import Stats
+    from airflow.triggers.base import BaseEventTrigger as BaseEventTrigger
     from airflow.triggers.base import BaseTrigger as BaseTrigger
     from airflow.triggers.base import TriggerEvent as TriggerEvent
 elif AIRFLOW_VERSION >= (3, 0, 0):

@@ -1,1 +1,1 @@
-"""Triggers of the eCall provider (delivery tracking)."""
+"""Triggers of the eCall provider (delivery tracking, inbound SMS)."""

@@ -1,0 +1,209 @@
+"""The inbound-SMS triggers: :class:`EcallInboundSmsTrigger` (asset watchers) and
+:class:`EcallReplyTrigger` (a task waiting for a reply). Both read the cache through the
+process's one :class:`~airflow_provider_ecall.triggers._hub.InboundHub` per connection, so
+they never take each other's messages. See ``docs/replies.md`` for the consumption model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, Final
+
+from airflow_provider_ecall._compat import BaseEventTrigger, BaseTrigger, TriggerEvent
+from airflow_provider_ecall.client.errors import EcallValidationError
+from airflow_provider_ecall.client.privacy import mask_address
+from airflow_provider_ecall.client.responses import read_timestamp
+from airflow_provider_ecall.client.validation import international_number
+from airflow_provider_ecall.triggers._hub import HubKey, InboundHub, hub_for
+from airflow_provider_ecall.triggers._replies import InboundReply, ReplyRule
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_INTERVAL: Final = 30.0
+MIN_POLL_INTERVAL: Final = 1.0
+_MODULE: Final = "airflow_provider_ecall.triggers.ecall"
+
+
+class ReplyEvent(TriggerEvent):
+    """A trigger event whose payload holds phone numbers: logs show them masked.
+
+    The triggerer logs every event it receives; this event's ``repr`` names the message id
+    and masked numbers, while the payload (the asset event's record) keeps them whole.
+    """
+
+    def __repr__(self) -> str:
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        shown = {
+            key: mask_address(str(value)) if key.startswith("address") and value else value
+            for key, value in payload.items()
+            if key != "message"
+        }
+        return f"TriggerEvent<{shown}>"
+
+    __str__ = __repr__
+
+
+def _poll_interval(value: float) -> float:
+    if not isinstance(value, (int, float)) or value < MIN_POLL_INTERVAL:
+        raise EcallValidationError(
+            "poll_interval", f"must be a number of seconds, at least {MIN_POLL_INTERVAL:g}"
+        )
+    return float(value)
+
+
+def _mobile_number(value: str | None) -> str | None:
+    return None if value is None else international_number("mobile_number", value)
+
+
+def _hub(conn_id: str, mobile_number: str | None, poll_interval: float) -> InboundHub:
+    def client_factory() -> Any:
+        from airflow_provider_ecall.hooks.ecall import EcallHook
+
+        return EcallHook(ecall_conn_id=conn_id).get_client()
+
+    return hub_for(HubKey(conn_id, mobile_number), client_factory, poll_interval)
+
+
+class EcallInboundSmsTrigger(BaseEventTrigger):
+    """Every inbound SMS of an eCall account as one event — for an ``AssetWatcher``
+    (Airflow 3.0+), so a DAG scheduled on the asset runs once per message.
+
+    Each event's payload (the asset event's ``extra["payload"]``) holds ``message_id``,
+    ``message``, ``address_from``, ``address_to`` (in full), ``timestamp`` (ISO 8601),
+    ``source`` (``"cache"``) and ``kind`` (``"reply"``). Delivery is at-least-once: a message
+    is deleted from eCall's cache only after its event is out, so after a crash it may come
+    again — de-duplicate on ``message_id``.
+
+    :param ecall_conn_id: the ``ecall`` connection whose cache is drained.
+    :param mobile_number: only messages to this leased number (vendor ``MobileNumber``).
+    :param poll_interval: seconds between polls of an empty cache (at least 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        ecall_conn_id: str = "ecall_default",
+        mobile_number: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.ecall_conn_id = ecall_conn_id
+        self.mobile_number = _mobile_number(mobile_number)
+        self.poll_interval = _poll_interval(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The class path and arguments the triggerer rebuilds this trigger from."""
+        return f"{_MODULE}.EcallInboundSmsTrigger", {
+            "ecall_conn_id": self.ecall_conn_id,
+            "mobile_number": self.mobile_number,
+            "poll_interval": self.poll_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Yield one event per message, forever; delete each once its event is taken."""
+        hub = _hub(self.ecall_conn_id, self.mobile_number, self.poll_interval)
+        async with hub.subscribe(takes_all=True) as subscription:
+            while True:
+                handoff = await subscription.next()
+                log.info("eCall inbound %s", handoff.reply.describe())
+                yield ReplyEvent(payload=handoff.reply.to_payload())
+                # The triggerer took the event (it resumes us only after that): now the hub
+                # may delete the message. Closed at the yield instead, it stays cached.
+                handoff.done(True)
+
+
+class EcallReplyTrigger(BaseTrigger):
+    """Wait for one reply matching a rule, until a deadline (used by ``EcallReplySensor``).
+
+    The arguments hold digests of the accepted senders, never their numbers (trigger
+    arguments are stored in Airflow's database).
+
+    :param sender_digests: :func:`~airflow_provider_ecall.triggers._replies.number_digest`
+        of each accepted sender; empty for anyone.
+    :param words: accepted words, upper case; empty for any text.
+    :param since: ISO 8601: replies received earlier do not count (None: any time).
+    :param deadline: ISO 8601: give up then, with a ``timeout`` event.
+    :param ecall_conn_id: the ``ecall`` connection.
+    :param mobile_number: only messages to this leased number.
+    :param poll_interval: seconds between polls of an empty cache.
+    """
+
+    def __init__(
+        self,
+        *,
+        sender_digests: Sequence[str],
+        words: Sequence[str],
+        since: str | None,
+        deadline: str,
+        ecall_conn_id: str = "ecall_default",
+        mobile_number: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.sender_digests = list(sender_digests)
+        self.words = list(words)
+        self.since = since
+        self.deadline = deadline
+        self.ecall_conn_id = ecall_conn_id
+        self.mobile_number = _mobile_number(mobile_number)
+        self.poll_interval = _poll_interval(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The class path and arguments the triggerer rebuilds this trigger from."""
+        return f"{_MODULE}.EcallReplyTrigger", {
+            "sender_digests": self.sender_digests,
+            "words": self.words,
+            "since": self.since,
+            "deadline": self.deadline,
+            "ecall_conn_id": self.ecall_conn_id,
+            "mobile_number": self.mobile_number,
+            "poll_interval": self.poll_interval,
+        }
+
+    def _moment(self, name: str, value: str | None) -> datetime | None:
+        found = read_timestamp(value)
+        if value is not None and (found is None or found.tzinfo is None):
+            raise EcallValidationError(name, f"{value!r} is not an ISO 8601 time with an offset")
+        return found
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Yield ``{"status": "reply", …}`` for the first match, or ``{"status": "timeout"}``."""
+        rule = ReplyRule(
+            tuple(self.sender_digests), tuple(self.words), self._moment("since", self.since)
+        )
+        deadline = self._moment("deadline", self.deadline)
+        assert deadline is not None
+        hub = _hub(self.ecall_conn_id, self.mobile_number, self.poll_interval)
+        async with hub.subscribe(takes_all=False, replay_since=rule.since) as subscription:
+            while True:
+                left = (deadline - datetime.now(timezone.utc)).total_seconds()
+                if left <= 0:
+                    yield TriggerEvent({"status": "timeout", "deadline": self.deadline})  # type: ignore[no-untyped-call]
+                    return
+                try:
+                    handoff = await asyncio.wait_for(subscription.next(), timeout=left)
+                except asyncio.TimeoutError:
+                    continue
+                if not rule.matches(handoff.reply):
+                    handoff.done(False)
+                    continue
+                # Taken before the yield: the task is this message's consumer, and a trigger
+                # is not resumed after its event once the task has it.
+                handoff.done(True)
+                yield TriggerEvent(_match_payload(rule, handoff.reply))  # type: ignore[no-untyped-call]
+                return
+
+
+def _match_payload(rule: ReplyRule, reply: InboundReply) -> dict[str, Any]:
+    """What the task gets back: the sender masked and by position, never in full."""
+    return {
+        "status": "reply",
+        "message_id": reply.message_id,
+        "sender": mask_address(reply.address_from or ""),
+        "sender_index": rule.sender_index(reply),
+        "message": reply.message,
+        "timestamp": None if reply.timestamp is None else reply.timestamp.isoformat(),
+    }
