@@ -35,6 +35,9 @@ AIRFLOW_ENV: dict[str, str] = {
     "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
     "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_HOME / "logs"),
+    # One key for every process of the session: asset watchers' trigger arguments are stored
+    # encrypted, and a key made up per process cannot read the previous process's rows.
+    "AIRFLOW__CORE__FERNET_KEY": "6j9Egbp6xUTiUJuTMNZguU7-U1Mc0VoAi0PCVtSDt5Y=",
 }
 if "airflow" not in sys.modules:  # too late otherwise: the configuration is already read
     os.environ.update(AIRFLOW_ENV)

@@ -1,1 +1,1 @@
-"""Sensors of the eCall provider (delivery tracking)."""
+"""Sensors of the eCall provider (delivery tracking, SMS replies)."""

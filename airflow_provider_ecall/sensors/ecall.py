@@ -6,6 +6,8 @@
 In ``poke`` and ``reschedule`` mode the worker asks ``Api/State`` every ``poke_interval``; in
 deferrable mode the task waits in the triggerer, where waits of one connection share one
 poller (one request per interval for all of them).
+
+``EcallReplySensor`` (module ``_reply``) waits, deferred, for an SMS reply.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from airflow_provider_ecall._compat import (
     default_deferrable,
 )
 from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.sensors._reply import EcallReplySensor
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.delivery import DeliveryReport, Require
     from airflow_provider_ecall.client.results import JsonValue
 
-__all__ = ["EcallDeliverySensor"]
+__all__ = ["EcallDeliverySensor", "EcallReplySensor"]
 
 _DEFAULT_TIMEOUT = timedelta(hours=1)
 

@@ -29,6 +29,8 @@ EXAMPLE_DAG_IDS = {
     "ecall_oncall_alerting",
     "ecall_fax_report",
     "ecall_mapped_recipients",
+    "ecall_ack_escalation",
+    "ecall_sms_commands",
 }
 
 
