@@ -37,6 +37,7 @@ __all__ = [
     "AIRFLOW_VERSION_TEXT",
     "DAG",
     "AirflowFailException",
+    "AirflowPlugin",
     "AirflowSensorTimeout",
     "AirflowSkipException",
     "AirflowVersionError",
@@ -53,6 +54,7 @@ __all__ = [
     "conf",
     "default_deferrable",
     "mask_secret",
+    "record_asset_event",
     "require_airflow",
     "stats",
 ]
@@ -116,6 +118,7 @@ def require_airflow(feature: str, minimum: str) -> None:
 
 if TYPE_CHECKING:  # type-checked against the newest Airflow (make test's environment)
     from airflow.sdk import DAG, BaseHook, BaseNotifier, BaseOperator, Context
+    from airflow.plugins_manager import AirflowPlugin as AirflowPlugin
     from airflow.sdk import BaseSensorOperator as BaseSensorOperator
     from airflow.sdk import PokeReturnValue as PokeReturnValue
     from airflow.sdk.exceptions import (
@@ -199,3 +202,24 @@ def stats() -> type[Stats]:
     there), ``airflow.stats`` on 2.11-3.1."""
     found: type[Stats] = __getattr__("Stats")  # type: ignore[assignment]
     return found
+
+
+def record_asset_event(asset_name: str, extra: dict[str, object]) -> bool:
+    """Write one asset event from the api-server, which has the metadata database (the
+    callback receiver, Airflow 3.0+). DAGs scheduled on the asset follow as for any event.
+
+    :param asset_name: the asset's name; it must be declared by some DAG.
+    :param extra: the event's ``extra``.
+    :return: False when no such asset exists (nothing was written).
+    """
+    from airflow.assets.manager import asset_manager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        model = session.scalar(select(AssetModel).where(AssetModel.name == asset_name).limit(1))
+        if model is None:
+            return False
+        event = asset_manager.register_asset_change(asset=model, extra=extra, session=session)
+        return event is not None

@@ -1,0 +1,1 @@
+"""The eCall callback receiver: an Airflow 3 api-server plugin."""

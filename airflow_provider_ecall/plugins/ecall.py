@@ -1,0 +1,183 @@
+"""``EcallCallbackPlugin``: an Airflow 3 api-server plugin that receives eCall's callbacks.
+
+Give eCall ``https://<airflow>/ecall/callbacks/<token>/reply`` as the SMS's ``Answer`` and
+``…/<token>/delivery`` as its ``NotificationAddress``. Each accepted callback becomes one
+asset event (``extra = {"from_callback": True, "payload": …}``) on the asset named by
+``[ecall] callback_reply_asset`` (default ``ecall_callback_replies``) or
+``[ecall] callback_delivery_asset`` (default ``ecall_delivery_reports``); DAGs scheduled on
+those assets run as usual. Nothing is mounted until ``[ecall] callback_tokens`` holds a
+token (32+ characters; several, space-separated, during a rotation).
+
+Answers: 404 for an unknown token or kind (compared in constant time), 414 over the size
+cap, 400 for a malformed query, 200 once recorded — also for a repeat, which is not
+recorded again — and 503 when the asset does not exist or the database write fails (so a
+sender that retries can). The token is never logged; api-server access-log lines for these
+paths show ``***`` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from airflow_provider_ecall._compat import AirflowPlugin, conf, mask_secret, record_asset_event
+from airflow_provider_ecall.client.privacy import mask_address
+from airflow_provider_ecall.plugins._callbacks import (
+    MAX_QUERY_BYTES,
+    CallbackRefused,
+    RecentKeys,
+    parse_callback,
+    read_tokens,
+    token_matches,
+)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+URL_PREFIX: Final = "/ecall"
+_KINDS: Final = ("reply", "delivery")
+Recorder = Callable[[str, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    """What the receiver needs from ``[ecall]`` in Airflow's configuration.
+
+    :param tokens: the accepted URL tokens.
+    :param reply_asset: the asset replies are recorded on.
+    :param delivery_asset: the asset delivery notifications are recorded on.
+    """
+
+    tokens: tuple[str, ...]
+    reply_asset: str = "ecall_callback_replies"
+    delivery_asset: str = "ecall_delivery_reports"
+
+    @classmethod
+    def from_airflow(cls) -> ReceiverSettings:
+        """Read ``callback_tokens``, ``callback_reply_asset`` and ``callback_delivery_asset``."""
+        tokens = read_tokens(conf.get("ecall", "callback_tokens", fallback="") or "")
+        return cls(
+            tokens,
+            conf.get("ecall", "callback_reply_asset", fallback=cls.reply_asset),
+            conf.get("ecall", "callback_delivery_asset", fallback=cls.delivery_asset),
+        )
+
+
+def _escaped_query(raw: bytes) -> str:
+    """The raw query with every byte outside printable ASCII percent-escaped, so that bytes
+    a sender did not escape are read as Windows-1252 too."""
+    return "".join(chr(b) if 0x20 < b < 0x7F else f"%{b:02X}" for b in raw)
+
+
+def hide_tokens(path: str) -> str:
+    """A request path as logs may show it: no token, no query (it holds phone numbers)."""
+    head, marker, rest = path.partition(f"{URL_PREFIX}/callbacks/")
+    if not marker:
+        return path
+    kind = rest.split("?", 1)[0].split("/")[1:2]
+    return f"{head}{marker}***/{kind[0] if kind else ''}"
+
+
+class _HideTokens(logging.Filter):
+    """Rewrites uvicorn access-log lines for the callback paths (args: client, method,
+    path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], hide_tokens(args[2]), *args[3:])
+        return True
+
+
+def build_app(settings: ReceiverSettings, record: Recorder) -> FastAPI:
+    """The receiver as a FastAPI app (mounted under :data:`URL_PREFIX` by Airflow).
+
+    :param settings: tokens and asset names.
+    :param record: writes one asset event; False when the asset does not exist.
+    """
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse
+
+    for token in settings.tokens:
+        mask_secret(token)
+    logging.getLogger("uvicorn.access").addFilter(_HideTokens())
+    app = FastAPI(title="eCall callbacks", docs_url=None, redoc_url=None, openapi_url=None)
+    seen = RecentKeys()
+
+    def receive(token: str, kind: str, request: Request) -> PlainTextResponse:
+        known = token_matches(token, settings.tokens)
+        if not known or kind not in _KINDS:
+            return PlainTextResponse("Not Found", status_code=404)
+        raw = request.scope.get("query_string", b"")
+        try:
+            if len(raw) > MAX_QUERY_BYTES:
+                raise CallbackRefused(414, f"the query is longer than {MAX_QUERY_BYTES} bytes")
+            payload = parse_callback(kind, _escaped_query(raw))  # type: ignore[arg-type]
+        except CallbackRefused as exc:
+            log.info("eCall %s callback refused (%d): %s", kind, exc.status, exc.reason)
+            return PlainTextResponse(exc.reason, status_code=exc.status)
+        key = str(payload["message_id"])
+        if key in seen:
+            return PlainTextResponse("OK (repeat)")
+        asset = settings.reply_asset if kind == "reply" else settings.delivery_asset
+        try:
+            recorded = record(asset, {"from_callback": True, "payload": payload})
+        except Exception:
+            log.exception("eCall %s callback %s: the asset event could not be written", kind, key)
+            return PlainTextResponse("Not recorded", status_code=503)
+        if not recorded:
+            log.error("eCall %s callback %s: no asset %r is declared by any DAG", kind, key, asset)
+            return PlainTextResponse("Not recorded", status_code=503)
+        seen.add(key)
+        who = payload.get("address_from") or payload.get("number") or ""
+        log.info(
+            "eCall %s callback %s from %s recorded on %r", kind, key, mask_address(str(who)), asset
+        )
+        return PlainTextResponse("OK")
+
+    # The annotations as objects: under postponed evaluation FastAPI would look the names
+    # up in the module, where FastAPI is deliberately not imported.
+    receive.__annotations__ = {
+        "token": str,
+        "kind": str,
+        "request": Request,
+        "return": PlainTextResponse,
+    }
+    app.get("/callbacks/{token}/{kind}")(receive)
+    return app
+
+
+@functools.cache
+def fastapi_apps() -> list[dict[str, Any]]:
+    """The plugin's apps: the receiver when tokens are configured, else none."""
+    settings = ReceiverSettings.from_airflow()
+    if not settings.tokens:
+        return []
+    return [
+        {
+            "app": build_app(settings, record_asset_event),
+            "url_prefix": URL_PREFIX,
+            "name": "eCall callbacks",
+        }
+    ]
+
+
+class _Apps:
+    """``fastapi_apps`` built on first read: only the api-server reads it, so other Airflow
+    components loading plugins do not import FastAPI or read the settings."""
+
+    def __get__(self, instance: object, owner: type) -> list[dict[str, Any]]:
+        return fastapi_apps()
+
+
+class EcallCallbackPlugin(AirflowPlugin):
+    """Registers the eCall callback receiver with Airflow 3's api-server (entry point
+    ``airflow.plugins``)."""
+
+    name = "ecall_callbacks"
+    fastapi_apps = _Apps()
