@@ -5,7 +5,7 @@
 - :func:`callback_url`: those parameters in the vendor's encoding — a GET query in
   Windows-1252 with ``dd.mm.yyyy hh:mm:ss`` times in eCall's local time;
 - :func:`call_callback`: one such GET, as eCall would make it;
-- :func:`inbound_reply`: the ``Sandbox/Inbound`` control endpoint that puts an SMS into the
+- :func:`cache_inbound`: the ``Sandbox/Inbound`` control endpoint that puts an SMS into the
   cache (used by ``ecall-sandbox-inject sms``).
 """
 
@@ -20,7 +20,6 @@ from airflow_provider_ecall.sandbox.params import ecall_timezone, parse_date
 from airflow_provider_ecall.sandbox.state import InboundSms, new_id
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall.sandbox.endpoints import Reply
     from airflow_provider_ecall.sandbox.state import SandboxState
 
 #: The encoding eCall writes callback queries in (reference section 7).
@@ -119,23 +118,23 @@ def call_callback(url: str, params: Mapping[str, str], *, timeout: float = 10.0)
         return answer.status_code
 
 
-def inbound_reply(state: SandboxState, params: dict[str, str]) -> Reply:
-    """Answer the control endpoint ``Sandbox/Inbound``: cache one SMS.
+def cache_inbound(state: SandboxState, params: dict[str, str]) -> tuple[int, int, str, str]:
+    """Serve the control endpoint ``Sandbox/Inbound``: cache one SMS.
 
     Parameters: ``AddressFrom``, ``AddressTo``, ``Message`` (required) and ``TimeStamp``
-    (ISO 8601, default now). The answer's ``AdditionalInfo`` is the new ``MessageID``.
-    """
-    from airflow_provider_ecall.sandbox import bodies
-    from airflow_provider_ecall.sandbox.endpoints import Reply, result_reply
+    (ISO 8601, default now).
 
+    :return: ``(http_status, result_code, result_text, message_id)``; the id is empty when
+        the request was refused.
+    """
     missing = [name for name in ("AddressFrom", "AddressTo", "Message") if not params.get(name)]
     if missing:
-        return result_reply(400, 11000, f"{missing[0]} is required")
+        return 400, 11000, f"{missing[0]} is required", ""
     moment = datetime.now(timezone.utc)
     if params.get("TimeStamp"):
         parsed = parse_date(params["TimeStamp"])
         if parsed is None:
-            return result_reply(400, 11202, "TimeStamp is not an ISO 8601 time")
+            return 400, 11202, "TimeStamp is not an ISO 8601 time", ""
         moment = parsed
     message_id = new_id()
     state.add_inbound(
@@ -143,7 +142,4 @@ def inbound_reply(state: SandboxState, params: dict[str, str]) -> Reply:
             message_id, params["AddressFrom"], params["AddressTo"], params["Message"], moment
         )
     )
-    body = bodies.result_body(0, "OK").replace(
-        b'<AdditionalInfo i:nil="true"/>', f"<AdditionalInfo>{message_id}</AdditionalInfo>".encode()
-    )
-    return Reply(200, body, result_code=0)
+    return 200, 0, "OK", message_id

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Final
 
 from airflow_provider_ecall.sandbox import bodies, delivery
-from airflow_provider_ecall.sandbox.callbacks import inbound_reply
+from airflow_provider_ecall.sandbox.callbacks import cache_inbound
 from airflow_provider_ecall.sandbox.delivery import DeliveryProgress
 from airflow_provider_ecall.sandbox.params import CREDENTIALS, parse_date, split_entries, without
 from airflow_provider_ecall.sandbox.state import (
@@ -122,7 +122,7 @@ class SandboxApp:
             "state": self.query_state,
             "cache_get": self.cache_get,
             "cache_delete": self.cache_delete,
-            "sandbox_inbound": lambda params: inbound_reply(self.state, params),
+            "sandbox_inbound": self.sandbox_inbound,
         }
 
     def dispatch(self, endpoint: str, method: str, params: dict[str, str]) -> Reply:
@@ -205,6 +205,21 @@ class SandboxApp:
         if sms is None:
             return Reply(200, bodies.cache_empty_body(), result_code=bodies.CACHE_EMPTY_CODE)
         return Reply(200, bodies.incoming_body(sms), result_code=0)
+
+    def sandbox_inbound(self, params: dict[str, str]) -> Reply:
+        """Answer the control endpoint ``Sandbox/Inbound``: cache one SMS; the answer's
+        ``AdditionalInfo`` is its new ``MessageID``.
+
+        :param params: the parameters under canonical names.
+        """
+        status, code, text, message_id = cache_inbound(self.state, params)
+        if not message_id:
+            return result_reply(status, code, text)
+        body = bodies.result_body(code, text).replace(
+            b'<AdditionalInfo i:nil="true"/>',
+            f"<AdditionalInfo>{message_id}</AdditionalInfo>".encode(),
+        )
+        return Reply(status, body, result_code=code)
 
     def cache_delete(self, params: dict[str, str]) -> Reply:
         """Answer ``Api/Cache/DeleteMessage``: remove one cached SMS by ``MessageID``.
