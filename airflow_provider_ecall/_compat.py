@@ -117,8 +117,8 @@ def require_airflow(feature: str, minimum: str) -> None:
 
 
 if TYPE_CHECKING:  # type-checked against the newest Airflow (make test's environment)
-    from airflow.sdk import DAG, BaseHook, BaseNotifier, BaseOperator, Context
     from airflow.plugins_manager import AirflowPlugin as AirflowPlugin
+    from airflow.sdk import DAG, BaseHook, BaseNotifier, BaseOperator, Context
     from airflow.sdk import BaseSensorOperator as BaseSensorOperator
     from airflow.sdk import PokeReturnValue as PokeReturnValue
     from airflow.sdk.exceptions import (

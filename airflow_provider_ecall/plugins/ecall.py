@@ -23,7 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from airflow_provider_ecall._compat import AirflowPlugin, conf, mask_secret, record_asset_event
+from airflow_provider_ecall._compat import (
+    AirflowPlugin,
+    airflow_at_least,
+    conf,
+    mask_secret,
+    record_asset_event,
+    require_airflow,
+)
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.plugins._callbacks import (
     MAX_QUERY_BYTES,
@@ -38,6 +45,10 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
+
+if not airflow_at_least("3.0") and conf.get("ecall", "callback_tokens", fallback=""):
+    # Configured, but this Airflow has no api-server to mount it on: say so at plugin load.
+    require_airflow("the eCall callback receiver (api-server plugins)", "3.0")
 
 URL_PREFIX: Final = "/ecall"
 _KINDS: Final = ("reply", "delivery")

@@ -18,6 +18,7 @@ from airflow_provider_ecall._compat import (
     AirflowSkipException,
     BaseOperator,
     Context,
+    require_airflow,
 )
 from airflow_provider_ecall.client.errors import EcallValidationError
 
@@ -80,6 +81,7 @@ class EcallReplySensor(BaseOperator):
         ecall_conn_id: str = "ecall_default",
         **kwargs: Any,
     ) -> None:
+        require_airflow("EcallReplySensor (replies through the shared inbound drain)", "3.0")
         super().__init__(**kwargs)
         self.from_numbers = from_numbers
         self.words = list(words)

@@ -12,13 +12,23 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
 
-from airflow_provider_ecall._compat import BaseEventTrigger, BaseTrigger, TriggerEvent
+from airflow_provider_ecall._compat import require_airflow
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.client.responses import read_timestamp
 from airflow_provider_ecall.client.validation import international_number
 from airflow_provider_ecall.triggers._hub import HubKey, InboundHub, hub_for
 from airflow_provider_ecall.triggers._replies import InboundReply, ReplyRule
+
+# Before the Airflow names: on 2.11 a DAG file importing these triggers fails at parse with
+#: this message instead of a missing base class.
+require_airflow("inbound SMS triggers (EcallInboundSmsTrigger, EcallReplyTrigger)", "3.0")
+
+from airflow_provider_ecall._compat import (  # noqa: E402
+    BaseEventTrigger,
+    BaseTrigger,
+    TriggerEvent,
+)
 
 log = logging.getLogger(__name__)
 
