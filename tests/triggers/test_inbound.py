@@ -247,3 +247,25 @@ def test_the_triggers_serialize_to_their_public_path_and_back() -> None:
     assert waiter_path.endswith("triggers.ecall.EcallReplyTrigger")
     assert SENDER not in repr(waiter_kwargs)  # only digests are stored
     assert EcallReplyTrigger(**waiter_kwargs).serialize() == (waiter_path, waiter_kwargs)
+
+
+def test_the_watchers_event_travels_to_the_triggerer_supervisor_whole() -> None:
+    """The event class masks its repr only: Airflow's own message from the trigger runner to
+    its supervisor (pydantic, warnings as errors) carries the payload unchanged."""
+    import warnings
+
+    from airflow.jobs.triggerer_job_runner import TriggerEventEntry, messages
+
+    from airflow_provider_ecall.triggers._inbound import ReplyEvent
+    from airflow_provider_ecall.triggers._replies import InboundReply
+
+    reply = InboundReply("m1", "ACK", SENDER, LEASED, datetime.now(timezone.utc))
+    event = ReplyEvent(payload=reply.to_payload())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entry = TriggerEventEntry(trigger_id=1, event=event, persist_seq=None)
+        sent = messages.TriggerStateChanges(events=[entry]).model_dump(mode="json")
+        received = messages.TriggerStateChanges.model_validate(sent)
+    assert received.events is not None
+    assert received.events[0].event.payload == reply.to_payload()
+    assert SENDER not in repr(event)
