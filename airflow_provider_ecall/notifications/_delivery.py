@@ -71,6 +71,11 @@ class Alert:
     conn_id: str
 
 
+#: Positions in :func:`alert_facts`.
+_TASK_ID: Final = 1
+_TRY_NUMBER: Final = 4
+
+
 def alert_facts(context: Mapping[str, object]) -> list[str]:
     """What an alert is about, for its JobID: DAG, task, run, map index, try, state."""
     from airflow_provider_ecall.notifications._alerts import facts
@@ -103,6 +108,20 @@ def _identity(alert: Alert, policy: AlertPolicy, facts: list[str]) -> tuple[str,
         return storm_job_id(alert.dedup_key, policy.dedup_window, alert.kind, to, now), True
     given = alert.fields.get("job_id")
     return (str(given) if given else alert_job_id(facts, alert.kind, to)), False
+
+
+def _names_one_try(alert: Alert, facts: list[str]) -> bool:
+    """Whether the alert's JobID is derived from one task try (a task callback's alert, or
+    a DAG-level one whose context carries the failed task instance).
+
+    Airflow can run one try's callback twice: a task whose worker died is failed by the
+    scheduler's heartbeat check and again by the executor's event, and the DAG processor
+    runs both requests (seen in ``make e2e``; apache/airflow#42553). Such an alert asks
+    ``Api/State`` before its first send too. Without a try the facts cannot tell a cleared
+    run's second failure from the first, so those alerts do not ask.
+    """
+    task_id, try_number = facts[_TASK_ID], facts[_TRY_NUMBER]
+    return not alert.fields.get("job_id") and bool(task_id and try_number)
 
 
 def _quiet_send_date(
@@ -186,6 +205,7 @@ def deliver(
         for number in recipients(alert.fields["address"]):
             mask_secret(number)
     job_id, storm = _identity(alert, policy, facts)
+    check_first = storm or _names_one_try(alert, facts)
     fields = dict(alert.fields, job_id=job_id)
     if fields.get("send_date") is None:
         fields["send_date"] = _quiet_send_date(policy, context, log)
@@ -197,7 +217,11 @@ def deliver(
     with lock if storm else contextlib.nullcontext(False):
         try:
             result, attempts = _attempts(
-                lambda check: send(fields, check), policy, check_first=storm, alert=alert, log=log
+                lambda check: send(fields, check),
+                policy,
+                check_first=check_first,
+                alert=alert,
+                log=log,
             )
         except EcallError as exc:
             _log_lost(alert, exc, job_id, time.monotonic() - started, hook, log)
@@ -207,15 +231,23 @@ def deliver(
 
 
 def _count_outcome(result: SendResult, attempts: int, storm: bool, alert: Alert, log: Log) -> None:
-    if result.skipped and attempts == 1 and storm:
+    if result.skipped and attempts == 1:
         metric("duplicates_skipped", alert.kind)
-        log.info(
-            "eCall %s alert not sent: an alert for dedup key %r went out in this window "
-            "already (job %s)",
-            alert.kind,
-            alert.dedup_key,
-            result.job_id,
-        )
+        if storm:
+            log.info(
+                "eCall %s alert not sent: an alert for dedup key %r went out in this window "
+                "already (job %s)",
+                alert.kind,
+                alert.dedup_key,
+                result.job_id,
+            )
+        else:
+            log.info(
+                "eCall %s alert not sent: this try's alert went out already (job %s); "
+                "Airflow ran the callback again",
+                alert.kind,
+                result.job_id,
+            )
         return
     metric("sent", alert.kind)
     log.info(
