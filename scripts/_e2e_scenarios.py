@@ -60,6 +60,10 @@ def _tries(api: Api, dag_id: str, run_id: str) -> int:
     return max(int(ti["try_number"]) for ti in api.task_instances(dag_id, run_id))
 
 
+def _states(api: Api, dag_id: str, run_id: str) -> set[str | None]:
+    return {ti["state"] for ti in api.task_instances(dag_id, run_id)}
+
+
 class Scenarios:
     """Arm faults, trigger runs and judge them; ``sandboxes`` by connection name."""
 
@@ -84,10 +88,15 @@ class Scenarios:
         self.start("deadline", "e2e_deadline")
 
     def kill_worker_mid_send(self, kill: Callable[[], None]) -> str | None:
-        """Trigger the send whose answer is 60 s late; once eCall has it, kill the worker.
+        """Start a long task; then a send whose answer is 60 s late; once eCall has the send,
+        kill the worker (both tasks die with it).
 
         :return: None, or what went wrong.
         """
+        self.start("zombie_alert", "e2e_zombie_alert")
+        zombie = ("e2e_zombie_alert", self.runs["zombie_alert"])
+        if not wait_until(lambda: _states(self.api, *zombie) == {"running"}, RUN_TIMEOUT):
+            return "the long task never started"
         sandbox = self.sandboxes["worker_killed"]
         sandbox.inject(endpoint="sms", accept=True, delay=60)
         self.start("worker_killed", "e2e_worker_killed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 NUMBERS = {
     "lost_answer": "+41791110001",
     "worker_killed": "+41791110002",
+    "zombie_alert": "+41791110011",
     "error_window": "+41791110003",
     "exhausted": "+41791110004",
     "oncall": "+41791110005",
@@ -21,3 +22,5 @@ NUMBERS = {
 MAPPED = ["+41791120001", "+41791120002", "+41791120003"]
 #: How many failures each latency figure is taken over.
 BENCH_FAILURES = 20
+#: How many of them fail at the same time.
+BENCH_PARALLEL = 2

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, task
-from e2e_numbers import BENCH_FAILURES, MAPPED, NUMBERS
+from e2e_numbers import BENCH_FAILURES, BENCH_PARALLEL, MAPPED, NUMBERS
 
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
@@ -49,6 +49,23 @@ with _dag("e2e_lost_answer"):
 # The worker dies (SIGKILL) while the send waits for its answer; the scheduler reschedules.
 with _dag("e2e_worker_killed"):
     _send("worker_killed", retries=2)
+
+# Dies with the same worker, no retries left: the scheduler fails it for the missing heartbeat
+# and its failure callback runs in the DAG processor, as no worker is left to run it.
+with _dag("e2e_zombie_alert"):
+
+    @task(
+        retries=0,
+        on_failure_callback=EcallSmsNotifier(
+            address=NUMBERS["zombie_alert"],
+            message="{{ ti.task_id }} of {{ dag.dag_id }} lost its worker",
+            ecall_conn_id="ecall_zombie_alert",
+        ),
+    )
+    def long_load() -> None:
+        time.sleep(300)
+
+    long_load()
 
 # eCall answers 500 for a while; the task's retries deliver once it recovers.
 with _dag("e2e_error_window"):
@@ -111,11 +128,13 @@ with _dag("e2e_mapped"):
         ecall_conn_id="ecall_mapped",
     ).expand(address=MAPPED)
 
-# Latency: BENCH_FAILURES failing map indexes, each with a task failure callback.
-with _dag("e2e_bench_task", max_active_tasks=BENCH_FAILURES):
+# Latency: BENCH_FAILURES failing map indexes, each with a task failure callback; two at a
+# time, so the figure is the alert path's and not 20 task processes queueing for 2 cores.
+with _dag("e2e_bench_task"):
 
     @task(
         retries=0,
+        max_active_tis_per_dag=BENCH_PARALLEL,
         on_failure_callback=EcallSmsNotifier(
             address=NUMBERS["bench_task"],
             message="{{ ti.map_index }} {{ exception }}",
@@ -130,7 +149,7 @@ with _dag("e2e_bench_task", max_active_tasks=BENCH_FAILURES):
 # Latency: one failing task per run, the DAG-level callback alerts; triggered many times.
 with _dag(
     "e2e_bench_dag",
-    max_active_runs=BENCH_FAILURES,
+    max_active_runs=BENCH_PARALLEL,
     on_failure_callback=EcallSmsNotifier(
         address=NUMBERS["bench_dag"],
         message="{{ dag_run.run_id }}",
