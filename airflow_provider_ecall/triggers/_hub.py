@@ -173,9 +173,12 @@ class InboundHub:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
-    def _get_client(self) -> EcallClient:
+    async def _get_client(self) -> EcallClient:
         if self._client is None:
-            self._client = self._client_factory()
+            # In a worker thread: reading the connection is a synchronous SDK call, which the
+            # triggerer serves from another thread but refuses on the event loop's thread in
+            # a task without a greenback portal (this hub's task has none).
+            self._client = await asyncio.to_thread(self._client_factory)
         return self._client
 
     async def drain(self) -> int:
@@ -184,7 +187,7 @@ class InboundHub:
         :return: how many messages were taken and deleted.
         :raises EcallError: a cache call failed (the message stays; the next poll retries).
         """
-        client = self._get_client()
+        client = await self._get_client()
         count = 0
         while self._subscribers:
             found = await asyncio.to_thread(

@@ -269,3 +269,28 @@ def test_the_watchers_event_travels_to_the_triggerer_supervisor_whole() -> None:
     assert received.events is not None
     assert received.events[0].event.payload == reply.to_payload()
     assert SENDER not in repr(event)
+
+
+def test_the_connection_is_read_off_the_event_loop_thread(ecall_sandbox: EcallSandbox) -> None:
+    """Airflow 3's triggerer refuses a synchronous SDK call (reading a connection) made on
+    the event loop's thread from a task without a greenback portal, as the hub's own task
+    is; from another thread it is served. So the hub must build its client in a thread."""
+    import threading
+
+    from airflow_provider_ecall.triggers._hub import HubKey, hub_for
+
+    threads: list[int] = []
+
+    def factory() -> EcallClient:
+        threads.append(threading.get_ident())
+        return EcallClient(ecall_sandbox.base_url, ecall_sandbox.username, ecall_sandbox.password)
+
+    async def main() -> int:
+        hub = hub_for(HubKey("threads"), factory, 1.0)
+        async with hub.subscribe(takes_all=True):
+            await settle(lambda: bool(threads))
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert threads
+    assert loop_thread not in threads
