@@ -160,7 +160,9 @@ def policy_from(options: AlertOptions) -> AlertPolicy:
     return AlertPolicy(
         max_attempts=attempts,
         max_retry_time=retry_time,
-        dedup_window=_seconds("dedup_window", window or AlertPolicy.dedup_window),
+        dedup_window=_seconds(
+            "dedup_window", AlertPolicy.dedup_window if window is None else window
+        ),
         quiet_hours=None if quiet is None else parse_quiet_hours(quiet, zone),
         urgent=bool(options.get("urgent", False)),
         mask_recipients=bool(options.get("mask_recipients", True)),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from airflow_provider_ecall import _compat
 from tests._airflow import DAG_IMPORTS
 
 if TYPE_CHECKING:
@@ -104,3 +105,26 @@ def ti_states(run: DagRun) -> dict[str, tuple[str, int]]:
             )
             for ti in rows
         }
+
+
+# -- Airflow's Stats, observed (alert metrics) -------------------------------------------
+
+
+class StatsSpy:
+    """Records every ``Stats.incr`` of the provider and passes it on to Airflow's Stats."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.counts: dict[str, int] = {}
+
+    def incr(self, stat: str, count: int = 1, *args: object, **kwargs: object) -> None:
+        self.counts[stat] = self.counts.get(stat, 0) + count
+        self.real.incr(stat, count, *args, **kwargs)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def metrics(monkeypatch: pytest.MonkeyPatch) -> StatsSpy:
+    spy = StatsSpy(_compat.stats())
+    monkeypatch.setattr(_compat, "stats", lambda: spy)
+    monkeypatch.setattr("airflow_provider_ecall.notifications._delivery.stats", lambda: spy)
+    return spy

@@ -18,11 +18,10 @@ from datetime import timedelta
 import pytest
 from airflow.sdk import DAG
 
-from airflow_provider_ecall import _compat
 from airflow_provider_ecall.client import EcallServerError
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox
-from tests.airflow.conftest import ti_states
+from tests.airflow.conftest import StatsSpy, ti_states
 
 NUMBER = "+41791112233"
 
@@ -52,26 +51,6 @@ def outage(sandbox: EcallSandbox, seconds: float) -> threading.Thread:
     thread = threading.Thread(target=end_it, daemon=True)
     thread.start()
     return thread
-
-
-class StatsSpy:
-    """Records every ``Stats.incr`` of the provider and passes it on to Airflow's Stats."""
-
-    def __init__(self, real: object) -> None:
-        self.real = real
-        self.counts: dict[str, int] = {}
-
-    def incr(self, stat: str, count: int = 1, *args: object, **kwargs: object) -> None:
-        self.counts[stat] = self.counts.get(stat, 0) + count
-        self.real.incr(stat, count, *args, **kwargs)  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def metrics(monkeypatch: pytest.MonkeyPatch) -> StatsSpy:
-    spy = StatsSpy(_compat.stats())
-    monkeypatch.setattr(_compat, "stats", lambda: spy)
-    monkeypatch.setattr("airflow_provider_ecall.notifications._delivery.stats", lambda: spy)
-    return spy
 
 
 def test_ecall_failing_for_two_seconds_during_a_failure_gives_exactly_one_alert(
