@@ -223,3 +223,26 @@ def record_asset_event(asset_name: str, extra: dict[str, object]) -> bool:
             return False
         event = asset_manager.register_asset_change(asset=model, extra=extra, session=session)
         return event is not None
+
+
+def failed_tasks_in_database(dag_id: str, run_id: str) -> tuple[str, ...]:
+    """The failed task ids of a DAG run, read from the metadata database.
+
+    Only for processes that may use the database (``airflow dags test`` / ``dag.test()``,
+    whose DAG callbacks have no supervisor to ask); anywhere else it raises.
+    """
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (
+            session.query(TaskInstance.task_id)
+            .filter(
+                TaskInstance.dag_id == dag_id,
+                TaskInstance.run_id == run_id,
+                TaskInstance.state == "failed",
+            )
+            .distinct()
+            .all()
+        )
+    return tuple(sorted(str(row[0]) for row in rows))

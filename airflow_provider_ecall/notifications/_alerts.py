@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from airflow_provider_ecall.client.validation import clean_text
+from airflow_provider_ecall.notifications._dagrun import describe_failed, failed_task_ids
 
 _SPACES: Final = re.compile(r"\s+")
 
@@ -30,6 +31,7 @@ class AlertFacts:
     :param error: ``ExceptionType: text`` of the failure, "" when there was none.
     :param log_url: the task log URL, "" when unknown.
     :param dag_level: whether the context came from a DAG-level callback.
+    :param failed_tasks: a DAG-level alert's failed task ids (None: not known).
     """
 
     dag_id: str
@@ -40,6 +42,7 @@ class AlertFacts:
     error: str
     log_url: str
     dag_level: bool
+    failed_tasks: tuple[str, ...] | None = None
 
 
 def _text(value: object) -> str:
@@ -88,6 +91,7 @@ def facts(context: Mapping[str, object]) -> AlertFacts:
         error=_error(context.get("exception")),
         log_url=_attr(ti, "log_url"),
         dag_level=dag_level,
+        failed_tasks=failed_task_ids(context) if dag_level else None,
     )
 
 
@@ -99,6 +103,8 @@ def _subject(found: AlertFacts) -> str:
     state = found.state or ("failed" if found.error else "finished")
     if found.dag_level:
         last = f", last task {found.task_id}" if found.task_id else ""
+        if found.failed_tasks:
+            last = f", {describe_failed(found.failed_tasks)}"
         return f"DAG {found.dag_id}: {state}{last}"
     attempt = f" (try {found.try_number})" if found.try_number else ""
     return f"task {found.dag_id}.{found.task_id} {state}{attempt}"

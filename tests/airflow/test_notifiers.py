@@ -126,7 +126,7 @@ def test_default_messages_for_a_task_and_for_the_dag(
     assert by_kind["voice"].startswith("Airflow alert. task default_texts broken failed (try 1).")
     assert "http" not in by_kind["voice"]
     (dag_text,) = texts_to(ecall_sandbox_connection, DAG_NUMBER)
-    assert dag_text.startswith("Airflow: DAG default_texts: task_failure, last task broken\n")
+    assert dag_text.startswith("Airflow: DAG default_texts: task_failure, 1 task failed: broken\n")
     assert f"run {run.run_id}" in dag_text
     assert "try" not in dag_text
 
