@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final, Protocol
 
-from airflow_provider_ecall._compat import mask_secret, stats
+from airflow_provider_ecall._compat import stats
+from airflow_provider_ecall._masking import mask_recipients
 from airflow_provider_ecall._runtime import context_timezone
 from airflow_provider_ecall.client.errors import EcallError
 from airflow_provider_ecall.notifications._hostlock import host_lock
@@ -202,8 +203,7 @@ def deliver(
     :raises EcallError: the alert was not sent (after one ERROR line).
     """
     if policy.mask_recipients:
-        for number in recipients(alert.fields["address"]):
-            mask_secret(number)
+        mask_recipients(alert.fields["address"], alert.fields.get("notification_address"))
     job_id, storm = _identity(alert, policy, facts)
     check_first = storm or _names_one_try(alert, facts)
     fields = dict(alert.fields, job_id=job_id)

@@ -44,6 +44,9 @@ class EcallSendOperator(BaseOperator):
     :param ecall_conn_id: the ``ecall`` connection. (templated)
     :param truncate: shorten a text over its kind's limit (SMS: the vendor's 10 pages; fax
         50,000 and voice 5,000 characters) with an ellipsis instead of failing.
+    :param mask_recipients: register the rendered phone numbers and e-mail addresses with
+        Airflow's secret masker, so the stored rendered fields and the logs show ``***``
+        (default True; False shows them in full).
     """
 
     spec: ClassVar[KindSpec]
@@ -55,11 +58,13 @@ class EcallSendOperator(BaseOperator):
         *,
         ecall_conn_id: str = EcallHook.default_conn_name,
         truncate: bool = False,
+        mask_recipients: bool = True,
         **kwargs: object,
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
         self.ecall_conn_id = ecall_conn_id
         self.truncate = truncate
+        self.mask_recipients = mask_recipients
 
     def resolve_template_files(self) -> None:
         """Read a template file named by ``message`` (the only field that may name one)."""
@@ -81,15 +86,23 @@ class EcallSendOperator(BaseOperator):
     ) -> Any:
         """Render like Airflow, except that only ``message`` may name a template file: a
         subject, address or other text that merely ends in ``.txt``/``.j2`` is rendered as
-        the text it is."""
+        the text it is. A rendered address field's numbers are masked (``mask_recipients``)
+        before Airflow stores the rendered fields; mapped tasks render through here too."""
         if (
             isinstance(content, str)
             and content.endswith(tuple(self.template_ext))
             and content is not getattr(self, "message", None)
         ):
             env = jinja_env or self.get_template_env()
-            return self._render(env.from_string(content), context)
-        return super().render_template(content, context, jinja_env, seen_oids)
+            rendered = self._render(env.from_string(content), context)
+        else:
+            rendered = super().render_template(content, context, jinja_env, seen_oids)
+        addresses = (getattr(self, "address", None), getattr(self, "notification_address", None))
+        if getattr(self, "mask_recipients", True) and any(content is f for f in addresses):
+            from airflow_provider_ecall._masking import mask_recipients
+
+            mask_recipients(rendered)
+        return rendered
 
     def _keep_fields(self, given: Mapping[str, object]) -> None:
         """Store the message fields as attributes (they are the template fields)."""

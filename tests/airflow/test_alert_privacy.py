@@ -1,0 +1,109 @@
+"""Resolved numbers are masked in what Airflow stores and shows: rendered template fields
+(read back from the metadata database) and task logs (through the masker that redacts
+them); ``mask_recipients=False`` keeps them. Each test uses numbers of its own: the secret
+masker is process-wide."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from airflow.sdk import DAG
+
+from airflow_provider_ecall._masking import mask_recipients, personal
+from airflow_provider_ecall.sandbox import EcallSandbox
+
+
+def redact(text: str) -> object:
+    """What Airflow's secret masker makes of a log line in this process."""
+    try:
+        from airflow.sdk._shared.secrets_masker import redact as airflow_redact
+    except ImportError:  # Airflow 2.11
+        from airflow.utils.log.secrets_masker import redact as airflow_redact
+    return airflow_redact(text)
+
+
+def rendered_fields(dag_id: str) -> dict[str, dict[str, object]]:
+    """``{task_id[map_index]: rendered fields}`` as Airflow stored them."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(RenderedTaskInstanceFields).filter_by(dag_id=dag_id).all()
+        return {
+            row.task_id + ("" if row.map_index < 0 else f"[{row.map_index}]"): dict(
+                row.rendered_fields
+            )
+            for row in rows
+        }
+
+
+def test_numbers_are_absent_from_the_rendered_fields_and_the_logs(
+    load_dag: Callable[..., DAG],
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    dag = load_dag(
+        """
+        with DAG(
+            "private",
+            schedule=None,
+            start_date=START,
+            params={"oncall": "+41791110001", "team": ["+41791110002", "+41791110003"]},
+        ) as dag:
+            direct = EcallSmsOperator(
+                task_id="direct",
+                address="{{ params.oncall }}",
+                notification_address="{{ params.oncall }}",
+                message="hello",
+            )
+            mapped = EcallSmsOperator.partial(task_id="mapped", message="team").expand(
+                address=["{{ params.team[0] }}", "{{ params.team[1] }}"]
+            )
+            kept = EcallSmsOperator(
+                task_id="kept", address="+41791110009", message="shown", mask_recipients=False
+            )
+
+            [direct, mapped, kept]
+        """
+    )
+    assert dag.test().state == "success"
+    assert len(ecall_sandbox_connection.messages) == 4  # the real numbers were sent
+    stored = rendered_fields("private")
+    assert stored["direct"]["address"] == "***"
+    assert stored["direct"]["notification_address"] == "***"
+    assert stored["mapped[0]"]["address"] == "***"
+    assert stored["mapped[1]"]["address"] == "***"
+    assert stored["kept"]["address"] == "+41791110009"  # the opt-out
+    every = repr(stored)
+    for number in ("+41791110001", "+41791110002", "+41791110003"):
+        assert number not in every
+    # Task logs: a worker's log handler redacts every line with the same masker.
+    assert redact("on call tonight: +41791110001") == "on call tonight: ***"
+    assert redact("+41791110009") == "+41791110009"
+
+
+def test_notifier_numbers_are_registered_with_the_masker(
+    load_dag: Callable[..., DAG],
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    dag = load_dag(
+        """
+        with DAG("private_alert", schedule=None, start_date=START) as dag:
+            @task(on_failure_callback=EcallSmsNotifier(address="+41791110011"))
+            def broken():
+                raise RuntimeError("paging +41791110011")
+
+            broken()
+        """
+    )
+    dag.test()
+    assert ecall_sandbox_connection.messages[0].addresses == ("+41791110011",)
+    assert redact("paged +41791110011") == "paged ***"
+
+
+def test_only_numbers_and_email_addresses_are_registered() -> None:
+    assert personal("+41 79 111 00 21")
+    assert personal("0041791110021")
+    assert personal("oncall@example.com")
+    assert not personal("Oncall")
+    assert not personal("Team-A")
+    assert mask_recipients("+41791110021; Oncall", ["ops@example.com"], None) == 2
