@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final, Protocol
 
 from airflow_provider_ecall._compat import stats
@@ -101,9 +101,17 @@ def metric(name: str, kind: str, count: int = 1) -> None:
         logging.getLogger(__name__).debug("Stats.incr(ecall.alert.%s) failed", name)
 
 
+def timing(name: str, kind: str, seconds: float) -> None:
+    """Time ``ecall.alert.<name>`` in Airflow's ``Stats`` (tag ``kind``); never raises."""
+    try:
+        stats().timing(f"ecall.alert.{name}", timedelta(seconds=seconds), tags={"kind": kind})
+    except Exception:  # metrics must never cost an alert
+        logging.getLogger(__name__).debug("Stats.timing(ecall.alert.%s) failed", name)
+
+
 def _identity(alert: Alert, policy: AlertPolicy, facts: list[str]) -> tuple[str, bool]:
     """The alert's JobID, and whether it is a storm JobID (checked before the first send)."""
-    to = recipients(alert.fields["address"])
+    to = recipients(alert.fields.get("address"))
     if alert.dedup_key:
         now = datetime.now(timezone.utc)
         return storm_job_id(alert.dedup_key, policy.dedup_window, alert.kind, to, now), True
@@ -203,7 +211,7 @@ def deliver(
     :raises EcallError: the alert was not sent (after one ERROR line).
     """
     if policy.mask_recipients:
-        mask_recipients(alert.fields["address"], alert.fields.get("notification_address"))
+        mask_recipients(alert.fields.get("address"), alert.fields.get("notification_address"))
     job_id, storm = _identity(alert, policy, facts)
     check_first = storm or _names_one_try(alert, facts)
     fields = dict(alert.fields, job_id=job_id)
@@ -224,8 +232,11 @@ def deliver(
                 log=log,
             )
         except EcallError as exc:
-            _log_lost(alert, exc, job_id, time.monotonic() - started, hook, log)
+            spent = time.monotonic() - started
+            timing("duration", alert.kind, spent)
+            _log_lost(alert, exc, job_id, spent, hook, log)
             raise
+    timing("duration", alert.kind, time.monotonic() - started)
     _count_outcome(result, attempts, storm, alert, log)
     return result
 

@@ -172,6 +172,8 @@ def policy_from(options: AlertOptions) -> AlertPolicy:
 def recipients(address: object) -> tuple[str, ...]:
     """The recipients of an address field (``"a;b"`` or a list), stripped and sorted: the
     same set in any order or spacing names the same alert."""
+    if address is None:
+        return ()
     items: Iterable[object] = address.split(";") if isinstance(address, str) else address  # type: ignore[assignment]
     return tuple(sorted({str(item).strip() for item in items if str(item).strip()}))
 

@@ -123,6 +123,8 @@ class EcallNotifier(BaseNotifier):
         self.ecall_conn_id = ecall_conn_id
         self.policy = policy_from(cast("AlertOptions", options))
         self.dedup_key = options.get("dedup_key")
+        if fields.get("address") in (None, "", [], ()):
+            raise EcallValidationError("address", "is required: a number, list or template")
         if self.dedup_key is not None and fields.get("job_id") is not None:
             raise EcallValidationError("dedup_key", "give a dedup_key or a job_id, not both")
         for name in self.spec.fields:

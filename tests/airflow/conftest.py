@@ -111,15 +111,21 @@ def ti_states(run: DagRun) -> dict[str, tuple[str, int]]:
 
 
 class StatsSpy:
-    """Records every ``Stats.incr`` of the provider and passes it on to Airflow's Stats."""
+    """Records the provider's ``Stats.incr`` and ``Stats.timing`` calls and passes each on
+    to Airflow's ``Stats``."""
 
     def __init__(self, real: object) -> None:
         self.real = real
         self.counts: dict[str, int] = {}
+        self.timings: dict[str, list[object]] = {}
 
     def incr(self, stat: str, count: int = 1, *args: object, **kwargs: object) -> None:
         self.counts[stat] = self.counts.get(stat, 0) + count
         self.real.incr(stat, count, *args, **kwargs)  # type: ignore[attr-defined]
+
+    def timing(self, stat: str, dt: object, **kwargs: object) -> None:
+        self.timings.setdefault(stat, []).append(dt)
+        self.real.timing(stat, dt, **kwargs)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

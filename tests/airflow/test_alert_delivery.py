@@ -125,6 +125,9 @@ def test_retries_are_bounded_and_a_lost_alert_logs_one_clear_error_line(
     assert "EcallServerError" in line
     assert "check eCall's service status" in line
     assert metrics.counts == {"ecall.alert.retries": 1, "ecall.alert.failed": 1}
+    (spent,) = metrics.timings["ecall.alert.duration"]
+    assert isinstance(spent, timedelta)
+    assert spent > timedelta(0)
 
 
 def test_the_retry_time_bounds_the_attempts(ecall_sandbox_connection: EcallSandbox) -> None:
@@ -195,3 +198,24 @@ def test_a_remote_plain_http_fallback_is_refused_naming_the_extra(
     with pytest.raises(EcallValidationError) as caught:
         EcallHook().get_client()
     assert caught.value.field == "connection 'ecall_default' extra fallback_url"
+
+
+def test_an_alert_whose_recipient_renders_empty_is_lost_with_a_clear_error(
+    ecall_sandbox_connection: EcallSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from airflow_provider_ecall.client import EcallValidationError
+    from tests.contexts import failure_context
+
+    notifier = EcallSmsNotifier(address="{{ params.get('oncall', '') }}")
+    with pytest.raises(EcallValidationError, match=r"^address: "):
+        notifier(failure_context(DAG("nobody", schedule=None), 0))
+    assert ecall_sandbox_connection.requests == []  # not retried, nothing sent
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "NOT SENT" in x]
+    assert "after 1 attempt(s)" in line
+    assert "check the notifier's fields" in line
+
+
+@pytest.mark.parametrize("address", [None, "", []])
+def test_a_notifier_without_a_recipient_fails_at_parse(address: object) -> None:
+    with pytest.raises(ValueError, match=r"^address: is required"):
+        EcallSmsNotifier(address=address)  # type: ignore[arg-type]
