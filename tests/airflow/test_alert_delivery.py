@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from airflow.sdk import DAG
 
+from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.client import EcallServerError
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox

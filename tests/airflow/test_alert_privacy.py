@@ -7,19 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from airflow.sdk import DAG
-
+from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall._masking import mask_recipients, personal
 from airflow_provider_ecall.sandbox import EcallSandbox
-
-
-def redact(text: str) -> object:
-    """What Airflow's secret masker makes of a log line in this process."""
-    try:
-        from airflow.sdk._shared.secrets_masker import redact as airflow_redact
-    except ImportError:  # Airflow 2.11
-        from airflow.utils.log.secrets_masker import redact as airflow_redact
-    return airflow_redact(text)
+from tests._airflow import redact
 
 
 def rendered_fields(dag_id: str) -> dict[str, dict[str, object]]:

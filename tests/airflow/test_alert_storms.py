@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from airflow.sdk import DAG
 
+from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._policy import storm_job_id
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from airflow.sdk import DAG
-
+from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._dagrun import describe_failed
 from airflow_provider_ecall.sandbox import EcallSandbox
 
