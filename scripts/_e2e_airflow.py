@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -209,10 +208,3 @@ def component_logs(logs: Path, home: Path) -> list[Path]:
     found = sorted(path for path in logs.glob("*.log") if path.is_file())
     found += sorted(path for path in (home / "logs").rglob("*") if path.is_file())
     return found
-
-
-def ps_tree() -> str:
-    """``ps`` of this run's descendants (for a diagnosis when a kill leaves survivors)."""
-    return subprocess.run(
-        ["ps", "-o", "pid,pgid,cmd", "--ppid", str(os.getpid())], capture_output=True, text=True
-    ).stdout

@@ -201,4 +201,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
+        print("interrupted: every process of the run was stopped", file=sys.stderr)
         sys.exit(130)
