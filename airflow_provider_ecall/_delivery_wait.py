@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
@@ -17,9 +18,12 @@ from airflow_provider_ecall._compat import AirflowFailException, AirflowSensorTi
 from airflow_provider_ecall.client.delivery import REQUIRE_VALUES, DeliveryReport
 
 if TYPE_CHECKING:
+    from airflow_provider_ecall.client.client import EcallClient
     from airflow_provider_ecall.client.delivery import Require
     from airflow_provider_ecall.client.results import JsonValue
     from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
+
+log = logging.getLogger(__name__)
 
 _SEPARATORS: Final = str.maketrans({",": " ", ";": " "})
 #: Failed recipients named in an error message before "(+N more)".
@@ -93,8 +97,7 @@ def deadline_after(timeout: timedelta | float | None) -> str | None:
     """Now plus ``timeout``, ISO 8601 (None: no deadline)."""
     if timeout is None:
         return None
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+    return (datetime.now(timezone.utc) + timedelta(seconds=_seconds(timeout))).isoformat()
 
 
 def make_trigger(
@@ -129,7 +132,7 @@ def finish(status: str, report: DeliveryReport, message: str = "") -> dict[str, 
     :raises AirflowSensorTimeout: the deadline passed first.
     """
     if status in ("delivered", "final"):
-        return {"delivery": status, **report.to_dict()}
+        return {"status": status, **report.to_dict()}
     if status == "failed":
         raise AirflowFailException(
             f"eCall delivery failed for {len(report.of('failed'))} recipient(s): " + _listed(report)
@@ -158,3 +161,52 @@ def _listed(report: DeliveryReport, unfinished: bool = False) -> str:
         lines.append(f"(+{len(rows) - _SHOWN} more)")
     lines.extend(f"job {job}: no status from eCall" for job in report.missing[:_SHOWN])
     return "; ".join(lines) or "no recipients reported"
+
+
+def wait_in_worker(
+    client: EcallClient,
+    job_ids: list[str],
+    *,
+    sent_after: str | None,
+    poll_interval: float,
+    timeout: timedelta | float | None,
+) -> dict[str, JsonValue]:
+    """Poll ``Api/State`` in this process until the jobs are final (not deferrable).
+
+    Passing failures of a query are logged and the wait goes on until the deadline.
+
+    :return: :func:`finish`'s outcome.
+    """
+    import time
+
+    from airflow_provider_ecall.client.delivery import fetch_statuses
+    from airflow_provider_ecall.client.errors import EcallError
+    from airflow_provider_ecall.client.validation import send_date
+
+    since = send_date(sent_after, field="sent_after") if sent_after else None
+    limit = None if timeout is None else time.monotonic() + _seconds(timeout)
+    report = DeliveryReport.build(job_ids, {})
+    probe = 0
+    while True:
+        try:
+            found = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
+            report = DeliveryReport.build(job_ids, found)
+        except EcallError as exc:
+            if not exc.retryable:
+                raise AirflowFailException(f"eCall delivery could not be checked: {exc}") from exc
+            log.warning("eCall status query failed (%s); trying again", type(exc).__name__)
+        probe += 1
+        verdict = report.verdict("delivered")
+        if verdict != "waiting":
+            return finish(verdict, report)
+        if limit is not None and time.monotonic() >= limit:
+            return finish("timeout", report)
+        log.info("eCall delivery: %s", report.summary())
+        left = poll_interval if limit is None else min(poll_interval, limit - time.monotonic())
+        time.sleep(max(left, 0.0))
+
+
+def _seconds(timeout: timedelta | float | None) -> float:
+    if isinstance(timeout, timedelta):
+        return timeout.total_seconds()
+    return float(timeout or 0)

@@ -11,6 +11,7 @@ import logging
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -19,6 +20,7 @@ os.environ.update(
     {k: v for k, v in __import__("common").airflow_env().items() if k != "PYTHONPATH"}
 )
 
+import delivery
 import imports
 import sends
 from common import Row, micro, milli, print_table, sandbox_process
@@ -32,6 +34,9 @@ ALERT_ROUNDS = 3 if QUICK else 9
 ALERTS_PER_ROUND = 10 if QUICK else 60
 IMPORT_GOAL_MS = 15.0
 SEND_GOAL = 1.10
+WAITS = 200 if QUICK else 1000
+WAIT_ROUNDS = 1 if QUICK else 2
+WAIT_GOAL = 2.0
 
 
 def machine() -> str:
@@ -135,6 +140,39 @@ def send_rows() -> list[Row]:
     return rows
 
 
+def delivery_rows() -> list[Row]:
+    """The shared poller against one poller per wait (medians over the rounds)."""
+    import statistics
+
+    pairs = delivery.measure(WAITS, WAIT_ROUNDS)
+
+    def median(side: int, read: Callable[[delivery.WaitRun], float]) -> float:
+        return statistics.median(read(pair[side]) for pair in pairs)
+
+    def row(name: str, read: Callable[[delivery.WaitRun], float], unit: str) -> Row:
+        ours, base = median(0, read), median(1, read)
+        ratio = f"{ours / base:.3f}" if base else "-"
+        return Row(name, f"{ours:,.{2 if ours < 10 else 1}f}{unit}", f"{base:,.1f}{unit}",
+                   ratio, "-", None)  # fmt: skip
+
+    rate = median(0, lambda run: run.per_interval)
+    return [
+        Row(
+            f"{WAITS:,} waits in one process: Api/State requests per {delivery.INTERVAL:g} s "
+            "interval, shared poller vs one per wait",
+            f"{rate:.2f}",
+            f"{median(1, lambda run: run.per_interval):,.1f}",
+            f"{rate / median(1, lambda run: run.per_interval):.4f}",
+            f"<= {WAIT_GOAL:g}",
+            rate <= WAIT_GOAL,
+        ),
+        row("  Api/State requests in all, the whole wait", lambda r: r.state_requests, ""),
+        row("  CPU of the waiting process (user + system)", lambda r: r.cpu, " s"),
+        row("  peak memory growth of the waiting process", lambda r: r.rss_growth_mib, " MiB"),
+        row(f"  wall until all {WAITS:,} events", lambda r: r.wall, " s"),
+    ]
+
+
 def main() -> int:
     # The provider's own work, without log formatting; the row "with its INFO log line"
     # re-enables the one line per send a task log gets.
@@ -142,12 +180,15 @@ def main() -> int:
     print(f"machine: {machine()}", flush=True)
     print(
         f"rounds: import {IMPORT_ROUNDS} x 2 variants, per send {SEND_ROUNDS} x {PER_ROUND}, "
-        f"10k {BIG_ROUNDS}, notifier {ALERT_ROUNDS} x {ALERTS_PER_ROUND} "
-        "(each after one dropped warm-up round; A/B order alternates)\n",
+        f"10k {BIG_ROUNDS}, notifier {ALERT_ROUNDS} x {ALERTS_PER_ROUND}, "
+        f"delivery waits {WAIT_ROUNDS} x {WAITS:,} per side "
+        "(sends: each after one dropped warm-up round; A/B order alternates, for the delivery "
+        "waits too)\n",
         flush=True,
     )
     rows, modules, provider_ms = import_rows()
     rows += send_rows()
+    rows += delivery_rows()
     print_table(rows)
     print(f"\nprovider imports after airflow.sdk (-X importtime, cumulative): {provider_ms:.1f} ms")
     print("largest self times among them (median of 3, ms self / cumulative):")

@@ -8,11 +8,19 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
+from airflow_provider_ecall._delivery_wait import finish_event
 from airflow_provider_ecall._runtime import context_timezone, first_try_of_series, task_job_id
 from airflow_provider_ecall.client.errors import EcallError, EcallValidationError
 from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.operators._waiting import (
+    DEFAULT_DELIVERY_POLL_INTERVAL,
+    DEFAULT_DELIVERY_TIMEOUT,
+    DeliveryWait,
+)
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     import jinja2
     from typing_extensions import Unpack
 
@@ -20,6 +28,9 @@ if TYPE_CHECKING:
     from airflow_provider_ecall.client.results import JsonValue, SendResult
 
 log = logging.getLogger(__name__)
+
+#: The XCom key that keeps a send's result while the task waits in the triggerer.
+SENT_KEY = "ecall_send"
 
 
 def final_failure(kind: str, exc: EcallError) -> AirflowFailException | None:
@@ -47,6 +58,14 @@ class EcallSendOperator(BaseOperator):
     :param mask_recipients: register the rendered phone numbers and e-mail addresses with
         Airflow's secret masker, so the stored rendered fields and the logs show ``***``
         (default True; False shows them in full).
+    :param wait_for_delivery: after sending, wait until eCall reports every recipient
+        delivered; the task fails (without retries, nothing is resent) when one is not, or
+        when ``delivery_timeout`` passes first. The XCom value gains a ``delivery`` entry:
+        the per-recipient outcome, numbers masked.
+    :param delivery_timeout: how long to wait for delivery (seconds or ``timedelta``).
+    :param delivery_poll_interval: seconds between status queries while waiting.
+    :param deferrable: wait in the triggerer instead of the worker (default
+        ``[operators] default_deferrable``); waits of one connection share one poller there.
     """
 
     spec: ClassVar[KindSpec]
@@ -59,12 +78,26 @@ class EcallSendOperator(BaseOperator):
         ecall_conn_id: str = EcallHook.default_conn_name,
         truncate: bool = False,
         mask_recipients: bool = True,
+        wait_for_delivery: bool = False,
+        delivery_timeout: timedelta | float = DEFAULT_DELIVERY_TIMEOUT,
+        delivery_poll_interval: float = DEFAULT_DELIVERY_POLL_INTERVAL,
+        deferrable: bool | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
         self.ecall_conn_id = ecall_conn_id
         self.truncate = truncate
         self.mask_recipients = mask_recipients
+        self.wait_for_delivery = wait_for_delivery
+        self.delivery_timeout = delivery_timeout
+        self.delivery_poll_interval = delivery_poll_interval
+        self._delivery = DeliveryWait.of(
+            wait_for_delivery=wait_for_delivery,
+            delivery_timeout=delivery_timeout,
+            delivery_poll_interval=delivery_poll_interval,
+            deferrable=deferrable,
+        )
+        self.deferrable = self._delivery.deferrable
 
     def resolve_template_files(self) -> None:
         """Read a template file named by ``message`` (the only field that may name one)."""
@@ -115,9 +148,11 @@ class EcallSendOperator(BaseOperator):
         return EcallHook(ecall_conn_id=self.ecall_conn_id)
 
     def execute(self, context: Context) -> dict[str, JsonValue]:
-        """Send the rendered message; a retry does not resend what eCall already has.
+        """Send the rendered message; a retry does not resend what eCall already has. With
+        ``wait_for_delivery``, wait for the delivery (or defer) before returning.
 
-        :return: :meth:`SendResult.to_dict` — job id(s), counts, result; no recipients.
+        :return: :meth:`SendResult.to_dict` — job id(s), counts, result; no recipients —
+            and, when waiting, ``delivery``: the per-recipient outcome.
         :raises AirflowFailException: invalid fields, or eCall refused the request.
         :raises EcallError: a passing failure (retryable: task retries apply).
         """
@@ -149,7 +184,27 @@ class EcallSendOperator(BaseOperator):
                 raise
             raise failure from exc
         self._log_result(result)
-        return result.to_dict()
+        sent = result.to_dict()
+        if not self._delivery.enabled:
+            return sent
+        job_ids = list(result.job_ids)
+        if self._delivery.deferrable:
+            # Kept in XCom, not in the deferral's kwargs: `dag.test()` replaces those with
+            # the event when it runs the trigger in-line.
+            ti.xcom_push(key=SENT_KEY, value=sent)
+            trigger = self._delivery.trigger(context, self.ecall_conn_id, job_ids)
+            self.defer(trigger=trigger, method_name="execute_complete")
+        delivered = self._delivery.in_worker(context, self.hook.get_client(), job_ids)
+        return {**sent, "delivery": delivered}
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None
+    ) -> dict[str, JsonValue]:
+        """Resume after the delivery trigger fired (nothing is sent again): the send result
+        with its ``delivery`` outcome, or the failure."""
+        ti = context["ti"]
+        sent = ti.xcom_pull(task_ids=ti.task_id, key=SENT_KEY, map_indexes=ti.map_index)
+        return {**(sent or {}), "delivery": finish_event(event)}
 
     def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
         """Send the rendered fields with the hook method of this kind."""

@@ -59,7 +59,7 @@ def test_waits_until_delivered_and_returns_masked_outcomes(
     deferred = "Pausing task as DEFERRED" in capfd.readouterr().out
     assert deferred == mode.startswith("deferrable=True")
     outcome = json.loads(out.read_text())
-    assert outcome["delivery"] == "delivered"
+    assert outcome["status"] == "delivered"
     assert [(r["recipient"], r["status_code"]) for r in outcome["recipients"]] == [
         ("+41******233", 8),
         ("+41******244", 8),
@@ -93,7 +93,7 @@ def test_require_final_accepts_a_failure_and_reports_it(
 
     assert run.state == "success", ti_states(run)
     outcome = json.loads(out.read_text())
-    assert outcome["delivery"] == "final"
+    assert outcome["status"] == "final"
     assert [r["outcome"] for r in outcome["recipients"]] == ["failed"]
 
 

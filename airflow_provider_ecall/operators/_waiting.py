@@ -1,0 +1,87 @@
+"""``wait_for_delivery``: the options of a send operator that waits for eCall to report its
+message final, and the wait itself.
+
+After the send, the task either polls ``Api/State`` in the worker or (``deferrable``) defers
+to :class:`~airflow_provider_ecall.triggers.ecall.EcallDeliveryTrigger` — the same trigger
+the delivery sensor uses, so waits of many tasks (a mapped send, say) share one poller in
+the triggerer. Resuming runs ``execute_complete`` only: nothing is sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Final
+
+from airflow_provider_ecall import _delivery_wait as wait
+from airflow_provider_ecall._compat import default_deferrable
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall._compat import Context
+    from airflow_provider_ecall.client.client import EcallClient
+    from airflow_provider_ecall.client.results import JsonValue
+    from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
+
+DEFAULT_DELIVERY_TIMEOUT: Final = timedelta(hours=1)
+DEFAULT_DELIVERY_POLL_INTERVAL: Final = 60.0
+
+
+@dataclass(frozen=True)
+class DeliveryWait:
+    """How a send operator waits for delivery.
+
+    :param enabled: ``wait_for_delivery``.
+    :param timeout: ``delivery_timeout``.
+    :param poll_interval: ``delivery_poll_interval``.
+    :param deferrable: wait in the triggerer.
+    """
+
+    enabled: bool
+    timeout: timedelta | float
+    poll_interval: float
+    deferrable: bool
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        wait_for_delivery: bool,
+        delivery_timeout: timedelta | float,
+        delivery_poll_interval: float,
+        deferrable: bool | None,
+    ) -> DeliveryWait:
+        """Check the operator's arguments (at DAG parse)."""
+        seconds = (
+            delivery_timeout.total_seconds()
+            if isinstance(delivery_timeout, timedelta)
+            else delivery_timeout
+        )
+        if not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError("delivery_timeout must be a timedelta or seconds above 0")
+        if not isinstance(delivery_poll_interval, (int, float)) or delivery_poll_interval <= 0:
+            raise ValueError("delivery_poll_interval must be seconds above 0")
+        chosen = default_deferrable() if deferrable is None else deferrable
+        return cls(bool(wait_for_delivery), delivery_timeout, float(delivery_poll_interval), chosen)
+
+    def trigger(self, context: Context, conn_id: str, job_ids: list[str]) -> EcallDeliveryTrigger:
+        """The trigger to defer to."""
+        return wait.make_trigger(
+            job_ids=job_ids,
+            ecall_conn_id=conn_id,
+            require="delivered",
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+            sent_after=wait.sent_after_of(context),
+        )
+
+    def in_worker(
+        self, context: Context, client: EcallClient, job_ids: list[str]
+    ) -> dict[str, JsonValue]:
+        """Poll in this process until the jobs are final; the delivery outcome."""
+        return wait.wait_in_worker(
+            client,
+            job_ids,
+            sent_after=wait.sent_after_of(context),
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+        )
