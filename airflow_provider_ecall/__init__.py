@@ -84,6 +84,18 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_ecall.operators.ecall"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "eCall",
+                "python-modules": ["airflow_provider_ecall.sensors.ecall"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "eCall",
+                "python-modules": ["airflow_provider_ecall.triggers.ecall"],
+            }
+        ],
         "notifications": [
             "airflow_provider_ecall.notifications.ecall.EcallSmsNotifier",
             "airflow_provider_ecall.notifications.ecall.EcallFaxNotifier",

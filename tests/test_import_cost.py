@@ -16,6 +16,10 @@ SEND_TIME_MODULES = [
     "airflow_provider_ecall.client.responses",
     "airflow_provider_ecall.hooks._settings",
     "airflow_provider_ecall.notifications._alerts",
+    "airflow_provider_ecall._delivery_wait",
+    "airflow_provider_ecall.client.delivery",
+    "airflow_provider_ecall.triggers._delivery",
+    "airflow_provider_ecall.triggers._poller",
     "defusedxml",
 ]
 

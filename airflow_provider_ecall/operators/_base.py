@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
-from airflow_provider_ecall._delivery_wait import finish_event
 from airflow_provider_ecall._runtime import context_timezone, first_try_of_series, task_job_id
 from airflow_provider_ecall.client.errors import EcallError, EcallValidationError
 from airflow_provider_ecall.hooks.ecall import EcallHook
@@ -202,6 +201,8 @@ class EcallSendOperator(BaseOperator):
     ) -> dict[str, JsonValue]:
         """Resume after the delivery trigger fired (nothing is sent again): the send result
         with its ``delivery`` outcome, or the failure."""
+        from airflow_provider_ecall._delivery_wait import finish_event
+
         ti = context["ti"]
         sent = ti.xcom_pull(task_ids=ti.task_id, key=SENT_KEY, map_indexes=ti.map_index)
         return {**(sent or {}), "delivery": finish_event(event)}

@@ -9,11 +9,9 @@ the triggerer. Resuming runs ``execute_complete`` only: nothing is sent again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from airflow_provider_ecall import _delivery_wait as wait
 from airflow_provider_ecall._compat import default_deferrable
 
 if TYPE_CHECKING:
@@ -26,9 +24,9 @@ DEFAULT_DELIVERY_TIMEOUT: Final = timedelta(hours=1)
 DEFAULT_DELIVERY_POLL_INTERVAL: Final = 60.0
 
 
-@dataclass(frozen=True)
-class DeliveryWait:
-    """How a send operator waits for delivery.
+class DeliveryWait(NamedTuple):
+    """How a send operator waits for delivery. (A NamedTuple, and the waiting code imported
+    when a task waits: DAG files import this module on every parse.)
 
     :param enabled: ``wait_for_delivery``.
     :param timeout: ``delivery_timeout``.
@@ -65,6 +63,8 @@ class DeliveryWait:
 
     def trigger(self, context: Context, conn_id: str, job_ids: list[str]) -> EcallDeliveryTrigger:
         """The trigger to defer to."""
+        from airflow_provider_ecall import _delivery_wait as wait
+
         return wait.make_trigger(
             job_ids=job_ids,
             ecall_conn_id=conn_id,
@@ -78,6 +78,8 @@ class DeliveryWait:
         self, context: Context, client: EcallClient, job_ids: list[str]
     ) -> dict[str, JsonValue]:
         """Poll in this process until the jobs are final; the delivery outcome."""
+        from airflow_provider_ecall import _delivery_wait as wait
+
         return wait.wait_in_worker(
             client,
             job_ids,

@@ -31,6 +31,7 @@ EXAMPLE_DAG_IDS = {
     "ecall_mapped_recipients",
     "ecall_ack_escalation",
     "ecall_sms_commands",
+    "ecall_delivery_fallback",
 }
 
 
@@ -225,3 +226,43 @@ def test_mapped_recipients_sends_one_sms_per_roster_entry(
     assert [f"number {n} on" in m.message for n, m in enumerate(sent, 1)] == [True] * 4
     assert len({m.job_id for m in sent}) == 4  # one JobID per map index
     assert "eCall accepted 4 job(s) for 4 recipient(s)" in run.output
+
+
+SMS_NUMBER, FAX_NUMBER = "+41790000071", "+41440000071"
+FALLBACK_ENV = {
+    "ECALL_REPORT_RECIPIENTS": SMS_NUMBER,
+    "ECALL_FAX_RECIPIENTS": FAX_NUMBER,
+    "ECALL_DELIVERY_POLL_SECONDS": "0.2",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.ecall_delivery(delay=0.5)
+def test_delivery_fallback_waits_for_the_sms_and_skips_the_fax(
+    run_dags_test: RunDagsTest, ecall_sandbox: EcallSandbox
+) -> None:
+    run = _dags_test(run_dags_test, ecall_sandbox, "ecall_delivery_fallback", **FALLBACK_ENV)
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.dag_run_state == "success"
+    assert [m.kind for m in ecall_sandbox.messages] == ["sms"]
+    assert "1284 orders" in ecall_sandbox.messages[0].message
+    assert "Pausing task as DEFERRED" in run.output  # it waited in the (in-line) triggerer
+    assert "running trigger in line" in run.output
+
+
+@pytest.mark.e2e
+@pytest.mark.ecall_delivery(delay=0.5, failing=[SMS_NUMBER])
+def test_delivery_fallback_faxes_the_report_when_the_sms_fails(
+    run_dags_test: RunDagsTest, ecall_sandbox: EcallSandbox
+) -> None:
+    run = _dags_test(run_dags_test, ecall_sandbox, "ecall_delivery_fallback", **FALLBACK_ENV)
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert [m.kind for m in ecall_sandbox.messages] == ["sms", "fax"]  # the SMS once, no retry
+    sms, fax = ecall_sandbox.messages
+    assert fax.addresses == (FAX_NUMBER,)
+    assert fax.message.startswith(sms.message)
+    assert "the SMS of this report was not delivered" in fax.message
+    assert "eCall delivery failed for 1 recipient(s)" in run.output
+    assert "+41******071: failed (2 Error)" in run.output
