@@ -72,8 +72,8 @@ ERROR_NOT_GIVEN: Final = "error not given to callbacks by this Airflow run (see 
 
 def missing_exception(context: Context) -> str | None:
     """The ``exception`` template key where Airflow's context has none, so the documented
-    key exists on every version: Airflow 3.1 and 3.2 give task callbacks none under
-    ``airflow dags test`` / ``dag.test()`` (a real worker run does; 3.0 and 3.3 do in both),
+    key exists on every version: Airflow 3.0 to 3.2 give task callbacks none under
+    ``airflow dags test`` / ``dag.test()`` (a real worker run does; 2.11 and 3.3 do in both),
     and DAG-level callbacks have none anywhere. None, as Airflow gives on success, unless
     the task instance failed.
     """

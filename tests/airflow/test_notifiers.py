@@ -252,10 +252,10 @@ def test_refused_alert_is_raised_after_logging_and_the_task_state_stands(
     assert ecall_sandbox_connection.messages == []
     ecall_sandbox_connection.inject(endpoint="sms", status=401, result_code=11300)
     notifier = EcallSmsNotifier(address=NUMBER, message="x")
-    if not airflow_at_least("3.0"):  # Airflow 2's BaseNotifier logs the error itself
+    if not airflow_at_least("3.1"):  # 2.11's and 3.0's BaseNotifier log the error themselves
         notifier({"dag": dag, "run_id": "r", "reason": "x"})
         assert "Failed to send notification" in caplog.text
-        assert "EcallAuthError (HTTP 401, result code 11300)" in caplog.text
+        assert "EcallAuthError" in caplog.text
         return
     with pytest.raises(EcallAuthError):
         notifier({"dag": dag, "run_id": "r", "reason": "x"})
