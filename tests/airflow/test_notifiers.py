@@ -169,6 +169,7 @@ def test_voice_and_fax_alerts_are_cut_to_their_guards_and_cleaned(
     # The exception's text, or (where dag.test() gives callbacks no exception) the same text
     huge = '"lone \\ud800 surrogate " + "x" * 60_000'
     text = '"{{ exception }}"' if EXCEPTION_IN_DAG_TEST else huge
+    error = huge if EXCEPTION_IN_DAG_TEST else '"short"'  # 3.0 logs a huge one slowly
     dag = load_dag(
         f"""
         with DAG("huge_alert", schedule=None, start_date=START) as dag:
@@ -177,7 +178,7 @@ def test_voice_and_fax_alerts_are_cut_to_their_guards_and_cleaned(
                 EcallFaxNotifier(address="{NUMBER}", message={text}),
             ])
             def broken():
-                raise ValueError({huge})
+                raise ValueError({error})
 
             broken()
         """
