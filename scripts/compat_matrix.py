@@ -136,7 +136,10 @@ def run_tests(version: str, wheel: Path, pytest_args: list[str]) -> tuple[str, f
     junit = RESULTS / f"{version}.xml"
     junit.unlink(missing_ok=True)
     args = [python, "-m", "pytest", "-m", "compat", "-p", "no:cacheprovider", "-q"]
-    args += [f"--junitxml={junit}", "-o", "junit_family=xunit1", *pytest_args]
+    # Older releases run dag.test() far slower (3.0-3.2: in-process API per task): a module's
+    # three `airflow dags test` runs may take over make test's 300 s on a busy machine.
+    args += [f"--junitxml={junit}", "-o", "junit_family=xunit1", "-o", "timeout=900"]
+    args += pytest_args
     code = run(args, log, env=environ, cwd=stage)
     return version, time.monotonic() - start, code
 
