@@ -287,12 +287,15 @@ def _log_lost(
         url = "the connection's host"
     hint = _CHECK.get(type(exc).__name__, _CHECK_PASSING)
     log.error(
-        "eCall %s alert NOT SENT after %d attempt(s) in %.1f s (job %s): %s: %s — check %s",
+        "eCall %s alert NOT SENT after %d attempt(s) in %.1f s (job %s): %s (HTTP %s, "
+        "result code %s): %s — check %s",
         alert.kind,
         getattr(exc, "attempts", 1),
         seconds,
         job_id,
         type(exc).__name__,
+        exc.http_status,
+        exc.result_code,
         exc,
         hint.format(conn=repr(alert.conn_id), url=url),
     )

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall._masking import mask_recipients, personal
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests._airflow import redact
+
+pytestmark = pytest.mark.compat(feature="Rendered fields and logs: numbers masked")
 
 
 def rendered_fields(dag_id: str) -> dict[str, dict[str, object]]:

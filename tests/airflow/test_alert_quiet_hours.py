@@ -15,6 +15,8 @@ from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier, EcallVo
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests.contexts import failure_context
 
+pytestmark = pytest.mark.compat(feature="Alerts: quiet hours")
+
 NUMBER = "+41791112233"
 
 

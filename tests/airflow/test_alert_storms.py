@@ -18,6 +18,8 @@ from airflow_provider_ecall.sandbox import EcallSandbox
 from tests.airflow.conftest import StatsSpy
 from tests.contexts import failure_context
 
+pytestmark = pytest.mark.compat(feature="Alerts: storm control (dedup_key)")
+
 NUMBER = "+41791112233"
 
 TEN_FAILING_TASKS = """

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._dagrun import describe_failed
 from airflow_provider_ecall.sandbox import EcallSandbox
+
+pytestmark = pytest.mark.compat(feature="Alerts: DAG alert names the failed tasks")
 
 NUMBER = "+41791112299"
 
