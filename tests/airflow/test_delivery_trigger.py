@@ -18,6 +18,8 @@ from airflow_provider_ecall.sandbox.pytest_plugin import CONNECTION_ENV
 from airflow_provider_ecall.triggers import _poller
 from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 
+pytestmark = pytest.mark.compat(feature="Delivery: EcallDeliveryTrigger, one shared poller")
+
 PHONE, OTHER = "+41791112233", "+41791112244"
 FAST = 0.05
 
