@@ -10,7 +10,7 @@ import sys
 SEND_TIME_MODULES = [
     "airflow_provider_ecall.client.messages",
     "airflow_provider_ecall.client.validation",
-    "airflow_provider_ecall.client.text",
+    "airflow_provider_ecall.client.lengths",
     "airflow_provider_ecall.client.client",
     "airflow_provider_ecall.client.transport",
     "airflow_provider_ecall.client.responses",

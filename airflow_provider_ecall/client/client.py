@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypedDict
 
 from airflow_provider_ecall.client import validation as check
 from airflow_provider_ecall.client.defaults import (
@@ -51,6 +51,15 @@ if TYPE_CHECKING:
     import requests
 
 log = logging.getLogger(__name__)
+
+
+class StatusQuery(TypedDict, total=False):
+    """The arguments of :meth:`EcallClient.get_status`, for layers that pass them on."""
+
+    job_id: str | None
+    start_date: datetime | str | None
+    end_date: datetime | str | None
+
 
 MAX_WINDOW_SPLITS: Final = 16
 TOO_MANY_STATUSES: Final = 11701
@@ -103,12 +112,12 @@ def _read_result(answer: Answer) -> ResultBody | None:
         return None
 
 
-def _describe(part: Message) -> str:
+def _request_summary(part: Message) -> str:
     """One request for a log line: masked recipients, size (pages for SMS), JobID."""
     size = f"{len(part.message)} characters"
     if isinstance(part, SmsMessage):
-        found = part.measure
-        size = f"{found.units} {found.encoding} characters, {found.pages} page(s)"
+        length = part.measure
+        size = f"{length.units} {length.encoding} characters, {length.pages} page(s)"
     recipients = mask_addresses(part.recipients)
     return f"job {part.job_id} to {recipients} ({len(part.recipients)} recipient(s)), {size}"
 
@@ -257,10 +266,10 @@ class EcallClient:
                 log.info("eCall %s job %s exists already: not sending again", part.endpoint, job_id)
                 return BatchResult(job_id, count, None, 0, "already sent", existing)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("eCall %s: sending %s", part.endpoint, _describe(part))
+            log.debug("eCall %s: sending %s", part.endpoint, _request_summary(part))
         answer, result = self._checked(part.endpoint, part.to_params())
         if log.isEnabledFor(logging.INFO):
-            log.info("eCall %s accepted %s: %s", part.endpoint, _describe(part), result.text)
+            log.info("eCall %s accepted %s: %s", part.endpoint, _request_summary(part), result.text)
         return BatchResult(job_id, count, answer.status, 0, result.text or "OK")
 
     # -- status ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar, Final, Literal
 
-from airflow_provider_ecall.client import text as sms_text
+from airflow_provider_ecall.client import lengths
 from airflow_provider_ecall.client import validation as check
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.client.privacy import mask_addresses
@@ -77,7 +77,7 @@ class _Message:
     @classmethod
     def fit_text(cls, text: str) -> str:
         """Shorten ``text`` to what this kind can carry, ending it with an ellipsis."""
-        return sms_text.shorten(text, cls.max_message_length)
+        return lengths.truncate(text, cls.max_message_length)
 
     def _shorten_message(self) -> None:
         fitted = self.fit_text(self.message)
@@ -159,20 +159,20 @@ class SmsMessage(_Message):
     @classmethod
     def fit_text(cls, text: str) -> str:
         """Shorten ``text`` to the 10-page limit of its encoding, ending with an ellipsis."""
-        return sms_text.truncate(text)
+        return lengths.truncate(text)
 
     @cached_property
-    def measure(self) -> sms_text.TextMeasure:
+    def measure(self) -> lengths.TextMeasure:
         """Encoding, length units and pages of the text (computed once)."""
-        return sms_text.measure(self.message)
+        return lengths.measure(self.message)
 
     def _check_kind(self) -> None:
-        found = self.measure
-        if not found.fits:
+        length = self.measure
+        if not length.fits:
             raise EcallValidationError(
                 "message",
-                f"is {found.units} {found.encoding} characters; eCall takes at most "
-                f"{found.limit} (set truncate to shorten it)",
+                f"is {length.units} {length.encoding} characters; eCall takes at most "
+                f"{length.limit} (set truncate to shorten it)",
             )
         if self.notification_address is not None:
             entries = check.split_list("notification_address", self.notification_address)

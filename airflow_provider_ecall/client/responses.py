@@ -141,14 +141,14 @@ def read_timestamp(raw: str | None) -> datetime | None:
         return None
     for pattern in (None, "%d.%m.%Y %H:%M:%S"):
         try:
-            found = (
+            moment = (
                 datetime.fromisoformat(raw) if pattern is None else datetime.strptime(raw, pattern)
             )
         except ValueError:
             continue
         # eCall writes local times without an offset (reference: Europe/Zurich): make every
         # timestamp aware, so that records can be compared and sorted.
-        return found if found.tzinfo else found.replace(tzinfo=ZoneInfo("Europe/Zurich"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Zurich"))
     return None
 
 

@@ -98,8 +98,8 @@ def international_number(field: str, value: str, *, max_digits: int = 15) -> str
     if "(0)" in written:  # rare; the substitution's template costs more than the check
         written = _TRUNK_ZERO.sub(r"\1\2", written)
     compact = _NUMBER_FORMATTING.sub("", written)
-    found = _INTERNATIONAL.match(compact)
-    if found is None or len(found.group(1)) > max_digits:
+    match = _INTERNATIONAL.match(compact)
+    if match is None or len(match.group(1)) > max_digits:
         raise EcallValidationError(
             field,
             f"{mask_address(compact)!r} is not an international number ('+' or '00', then the "
@@ -162,7 +162,9 @@ def sender(field: str, value: object) -> str:
 
 
 def integer(field: str, value: object, *, low: int, high: int) -> int:
-    """Check an integer (or a string of digits, as templates render) within ``low..high``."""
+    """Check an integer within ``low..high``. A string of digits is accepted too, as values
+    read from configuration or connection extras often are; none of the fields checked here
+    is templated, so no template produces one."""
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -183,7 +185,8 @@ def choice(field: str, value: object, options: Sequence[str]) -> str:
 
 
 def flag(field: str, value: object) -> bool:
-    """Check a boolean; the strings ``true/false/1/0/yes/no`` are accepted from templates."""
+    """Check a boolean; the strings ``true/false/1/0/yes/no`` are accepted too, as values
+    read from configuration often are (``no_log`` is not templated)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in {"true", "1", "yes", "false", "0", "no"}:

@@ -8,7 +8,6 @@ code here.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Final
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from airflow_provider_ecall._kinds import FaxArguments, SmsArguments, VoiceArguments
-    from airflow_provider_ecall.client.client import EcallClient
+    from airflow_provider_ecall.client.client import EcallClient, StatusQuery
     from airflow_provider_ecall.client.messages import Message
     from airflow_provider_ecall.client.responses import StatusRecord
     from airflow_provider_ecall.client.results import SendResult
@@ -78,15 +77,15 @@ class EcallHook(BaseHook):
         from airflow_provider_ecall.client.client import EcallClient
         from airflow_provider_ecall.hooks._settings import connection_error
 
-        found = self.settings
+        settings = self.settings
         try:
             return EcallClient(
-                found.base_url,
-                found.username,
-                found.password,
-                timeout=found.timeout,
-                batch_size=found.batch_size,
-                fallback_url=found.fallback_url,
+                settings.base_url,
+                settings.username,
+                settings.password,
+                timeout=settings.timeout,
+                batch_size=settings.batch_size,
+                fallback_url=settings.fallback_url,
             )
         except EcallValidationError as exc:
             raise connection_error(self.ecall_conn_id, exc) from exc
@@ -162,20 +161,11 @@ class EcallHook(BaseHook):
 
         return self.send(VoiceMessage(**fields), skip_existing=skip_existing)
 
-    def get_status(
-        self,
-        *,
-        job_id: str | None = None,
-        start_date: datetime | str | None = None,
-        end_date: datetime | str | None = None,
-    ) -> tuple[StatusRecord, ...]:
-        """Query ``Api/State`` by JobID or by a window of send times (sends nothing).
-
-        :param job_id: the job; an unknown job gives an empty tuple.
-        :param start_date: the window's start, with ``end_date``.
-        :param end_date: the window's end.
-        """
-        return self.get_client().get_status(job_id=job_id, start_date=start_date, end_date=end_date)
+    def get_status(self, **query: Unpack[StatusQuery]) -> tuple[StatusRecord, ...]:
+        """Query ``Api/State`` by JobID or by a window of send times (sends nothing); the
+        arguments are those of :meth:`EcallClient.get_status` (``job_id``, or ``start_date``
+        and ``end_date``)."""
+        return self.get_client().get_status(**query)
 
     # -- Airflow UI ----------------------------------------------------------------------------
 
@@ -187,7 +177,7 @@ class EcallHook(BaseHook):
         :return: ``(True, …)`` when eCall answers the query, ``(False, reason)`` otherwise.
         """
         try:
-            found = self.get_status(job_id=CONNECTION_TEST_JOB_ID)
+            records = self.get_status(job_id=CONNECTION_TEST_JOB_ID)
         except EcallAuthError as exc:
             what = describe(exc.result_code, exc.result_text)
             return False, f"credentials refused by eCall ({what})"
@@ -195,7 +185,7 @@ class EcallHook(BaseHook):
             return False, f"{type(exc).__name__}: {exc}"
         return True, (
             f"eCall at {self.get_client().base_url} accepted the credentials of "
-            f"{self.settings.username!r} (status query answered, {len(found)} record(s))"
+            f"{self.settings.username!r} (status query answered, {len(records)} record(s))"
         )
 
     @classmethod

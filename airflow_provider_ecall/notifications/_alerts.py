@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from airflow_provider_ecall.client.lengths import truncate
 from airflow_provider_ecall.client.validation import clean_text
 from airflow_provider_ecall.notifications._dagrun import describe_failed, failed_task_ids
 
@@ -95,61 +96,57 @@ def facts(context: Mapping[str, object]) -> AlertFacts:
     )
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+def _subject(alert: AlertFacts) -> str:
+    state = alert.state or ("failed" if alert.error else "finished")
+    if alert.dag_level:
+        last = f", last task {alert.task_id}" if alert.task_id else ""
+        if alert.failed_tasks:
+            last = f", {describe_failed(alert.failed_tasks)}"
+        return f"DAG {alert.dag_id}: {state}{last}"
+    attempt = f" (try {alert.try_number})" if alert.try_number else ""
+    return f"task {alert.dag_id}.{alert.task_id} {state}{attempt}"
 
 
-def _subject(found: AlertFacts) -> str:
-    state = found.state or ("failed" if found.error else "finished")
-    if found.dag_level:
-        last = f", last task {found.task_id}" if found.task_id else ""
-        if found.failed_tasks:
-            last = f", {describe_failed(found.failed_tasks)}"
-        return f"DAG {found.dag_id}: {state}{last}"
-    attempt = f" (try {found.try_number})" if found.try_number else ""
-    return f"task {found.dag_id}.{found.task_id} {state}{attempt}"
-
-
-def sms_text(found: AlertFacts) -> str:
+def sms_alert(alert: AlertFacts) -> str:
     """A short SMS: what, which run, a short error and the log link."""
-    parts = [f"Airflow: {_subject(found)}", f"run {found.run_id}"]
-    if found.error:
-        parts.append(_shorten(found.error, 120))
-    if found.log_url and not found.dag_level:
-        parts.append(found.log_url)
+    parts = [f"Airflow: {_subject(alert)}", f"run {alert.run_id}"]
+    if alert.error:
+        parts.append(truncate(alert.error, 120))
+    if alert.log_url and not alert.dag_level:
+        parts.append(alert.log_url)
     return "\n".join(parts)
 
 
-def fax_text(found: AlertFacts) -> str:
+def fax_alert(alert: AlertFacts) -> str:
     """A fax page: every fact on its own line, the error at length."""
     lines = [
-        f"Airflow alert: {_subject(found)}",
+        f"Airflow alert: {_subject(alert)}",
         "",
-        f"DAG: {found.dag_id}",
-        f"Task: {found.task_id or '-'}",
-        f"Run: {found.run_id}",
-        f"State: {found.state or '-'}",
-        f"Try: {found.try_number or '-'}",
+        f"DAG: {alert.dag_id}",
+        f"Task: {alert.task_id or '-'}",
+        f"Run: {alert.run_id}",
+        f"State: {alert.state or '-'}",
+        f"Try: {alert.try_number or '-'}",
     ]
-    if found.error:
-        lines += ["", "Error:", _shorten(found.error, 2000)]
-    if found.log_url:
-        lines += ["", f"Log: {found.log_url}"]
+    if alert.error:
+        lines += ["", "Error:", truncate(alert.error, 2000)]
+    if alert.log_url:
+        lines += ["", f"Log: {alert.log_url}"]
     return "\n".join(lines)
 
 
-def voice_text(found: AlertFacts) -> str:
+def voice_alert(alert: AlertFacts) -> str:
     """A spoken text: no links or run ids, a short error."""
-    said = f"Airflow alert. {_subject(found).replace('.', ' ')}."
-    if found.error:
-        said += f" {_shorten(found.error, 160)}."
+    said = f"Airflow alert. {_subject(alert).replace('.', ' ')}."
+    if alert.error:
+        said += f" {truncate(alert.error, 160)}."
     return said
 
 
 DEFAULT_TEXT: Final[dict[str, Callable[[AlertFacts], str]]] = {
-    "sms": sms_text,
-    "fax": fax_text,
-    "voice": voice_text,
+    "sms": sms_alert,
+    "fax": fax_alert,
+    "voice": voice_alert,
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from airflow_provider_ecall._compat import (
@@ -42,14 +42,24 @@ if TYPE_CHECKING:
     )
     from airflow_provider_ecall.client.results import SendResult
 
-    class SmsAlertFields(SmsFields, AlertOptions, total=False):
-        """SMS fields and alert policy options."""
+    #: Rendered field values by name.
+    Fields = dict[str, Any]
 
-    class FaxAlertFields(FaxFields, AlertOptions, total=False):
-        """Fax fields and alert policy options."""
+    class NotifierOptions(AlertOptions, total=False):
+        """What every notifier takes besides the message fields: the connection, the
+        context (deadline alerts) and the alert policy options."""
 
-    class VoiceAlertFields(VoiceFields, AlertOptions, total=False):
-        """Voice fields and alert policy options."""
+        ecall_conn_id: str
+        context: Context | None
+
+    class SmsNotifierArguments(SmsFields, NotifierOptions, total=False):
+        """The arguments of :class:`EcallSmsNotifier`."""
+
+    class FaxNotifierArguments(FaxFields, NotifierOptions, total=False):
+        """The arguments of :class:`EcallFaxNotifier`."""
+
+    class VoiceNotifierArguments(VoiceFields, NotifierOptions, total=False):
+        """The arguments of :class:`EcallVoiceNotifier`."""
 
 
 __all__ = [
@@ -102,6 +112,15 @@ class EcallNotifier(BaseNotifier):
     """
 
     spec: ClassVar[KindSpec]
+
+    def __init_subclass__(cls, *, spec: KindSpec | None = None, **kwargs: Any) -> None:
+        """Set the kind of a subclass and its template fields — the text fields of the kind,
+        the connection id and the dedup key — when it names one (``EcallNotifier,
+        spec=SMS``); a subclass of a kind's notifier keeps its parent's."""
+        super().__init_subclass__(**kwargs)
+        if spec is not None:
+            cls.spec = spec
+            cls.template_fields = (*spec.templated, "ecall_conn_id", "dedup_key")
 
     def __init__(
         self,
@@ -208,9 +227,7 @@ class EcallNotifier(BaseNotifier):
         alert = Alert(self.spec.kind, fields, key, self.ecall_conn_id)
         deliver(send, hook, alert, self.policy, context, facts=alert_facts(context), log=self.log)
 
-    def _send(
-        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
-    ) -> SendResult:
+    def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         """Send the rendered fields with the hook method of this kind."""
         raise NotImplementedError
 
@@ -223,7 +240,7 @@ class EcallNotifier(BaseNotifier):
         await asyncio.to_thread(self.notify, context)
 
 
-class EcallSmsNotifier(EcallNotifier):
+class EcallSmsNotifier(EcallNotifier, spec=SMS):
     """Send an SMS alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallSmsOperator` (text fields
     templated; ``message`` is always text, never a template file name) except ``truncate``:
@@ -231,71 +248,38 @@ class EcallSmsNotifier(EcallNotifier):
     ``message`` defaults to a short alert: DAG, task, state, try, run, error, log link.
     """
 
-    spec = SMS
-    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id", "dedup_key")
+    def __init__(self, **arguments: Unpack[SmsNotifierArguments]) -> None:
+        super().__init__(**arguments)
 
-    def __init__(
-        self,
-        *,
-        ecall_conn_id: str = EcallHook.default_conn_name,
-        context: Context | None = None,
-        **fields: Unpack[SmsAlertFields],
-    ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
-
-    def _send(
-        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
-    ) -> SendResult:
+    def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_sms(**fields, **options)
 
 
-class EcallFaxNotifier(EcallNotifier):
+class EcallFaxNotifier(EcallNotifier, spec=FAX):
     """Send a fax alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallFaxOperator` (text fields
     templated, ``message`` never a file name); ``message`` defaults to a full alert page
     with the error at length.
     """
 
-    spec = FAX
-    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id", "dedup_key")
+    def __init__(self, **arguments: Unpack[FaxNotifierArguments]) -> None:
+        super().__init__(**arguments)
 
-    def __init__(
-        self,
-        *,
-        ecall_conn_id: str = EcallHook.default_conn_name,
-        context: Context | None = None,
-        **fields: Unpack[FaxAlertFields],
-    ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
-
-    def _send(
-        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
-    ) -> SendResult:
+    def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_fax(**fields, **options)
 
 
-class EcallVoiceNotifier(EcallNotifier):
+class EcallVoiceNotifier(EcallNotifier, spec=VOICE):
     """Call with a spoken alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallVoiceOperator` (text fields
     templated, ``message`` never a file name); ``message`` defaults to a short spoken
     alert without links.
     """
 
-    spec = VOICE
-    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id", "dedup_key")
+    def __init__(self, **arguments: Unpack[VoiceNotifierArguments]) -> None:
+        super().__init__(**arguments)
 
-    def __init__(
-        self,
-        *,
-        ecall_conn_id: str = EcallHook.default_conn_name,
-        context: Context | None = None,
-        **fields: Unpack[VoiceAlertFields],
-    ) -> None:
-        super().__init__(ecall_conn_id=ecall_conn_id, context=context, **fields)
-
-    def _send(
-        self, hook: EcallHook, fields: dict[str, Any], **options: Unpack[SendOptions]
-    ) -> SendResult:
+    def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_voice(**fields, **options)
 
 

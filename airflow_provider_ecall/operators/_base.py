@@ -119,11 +119,23 @@ class EcallSendOperator(BaseOperator):
         """Render like Airflow, except that only ``message`` may name a template file: a
         subject, address or other text that merely ends in ``.txt``/``.j2`` is rendered as
         the text it is. A rendered address field's numbers are masked (``mask_recipients``)
-        before Airflow stores the rendered fields; mapped tasks render through here too."""
+        before Airflow stores the rendered fields.
+
+        This method is not told which field it renders. It relies on how Airflow calls it:
+        once per template field, with that attribute's own value object
+        (``getattr(operator, name)`` in ``_do_render_template_fields``, also for mapped tasks,
+        which render through the unmapped operator), so ``content is self.message`` (or
+        ``self.address``) holds exactly while that field is rendered. Another field holding
+        the very same string object would count as it too; for ``message`` that needs both
+        to name the same file, one that :meth:`resolve_template_files` could not read. If
+        Airflow stops calling it this way, ``test_only_message_may_name_a_template_file``
+        (tests/airflow/test_operators.py) fails.
+        """
+        rendering_message = content is getattr(self, "message", None)
         if (
             isinstance(content, str)
             and content.endswith(tuple(self.template_ext))
-            and content is not getattr(self, "message", None)
+            and not rendering_message
         ):
             env = jinja_env or self.get_template_env()
             rendered = self._render(env.from_string(content), context)

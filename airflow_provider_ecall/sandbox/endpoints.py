@@ -177,11 +177,11 @@ class SandboxApp:
         """
         job_id = params.get("JobID", "")
         if job_id:
-            found = self.state.job_statuses(job_id)
-            if found is None:
+            statuses = self.state.job_statuses(job_id)
+            if statuses is None:
                 return result_reply(400, 11910, "Job not found")
-            found = self.progress.apply(found, datetime.now(timezone.utc))
-            return Reply(200, bodies.statuses_body(found), result_code=None)
+            statuses = self.progress.apply(statuses, datetime.now(timezone.utc))
+            return Reply(200, bodies.statuses_body(statuses), result_code=None)
         start_text, end_text = params.get("StartDate", ""), params.get("EndDate", "")
         if not (start_text or end_text):
             return result_reply(400, 11911, "Status query needs a JobID")
@@ -189,12 +189,12 @@ class SandboxApp:
         end = parse_date(end_text) if end_text else None
         if (start_text and start is None) or (end_text and end is None):
             return result_reply(400, 11202, "Invalid date")
-        found = self.state.window_statuses(start, end)
+        in_window = self.state.window_statuses(start, end)
         limit = self.config.max_status_objects
-        if len(found) > limit:
+        if len(in_window) > limit:
             return result_reply(400, 11701, f"More than {limit} status objects")
-        found = self.progress.apply(found, datetime.now(timezone.utc))
-        return Reply(200, bodies.statuses_body(found), result_code=None)
+        in_window = self.progress.apply(in_window, datetime.now(timezone.utc))
+        return Reply(200, bodies.statuses_body(in_window), result_code=None)
 
     def cache_get(self, params: dict[str, str]) -> Reply:
         """Answer ``Api/Cache/GetNextMessage``: the oldest cached SMS, not removed.

@@ -13,6 +13,9 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import parse_qsl
 
+import pendulum
+from pendulum.parsing.exceptions import ParserError
+
 #: The vendor's parameter names (send methods page and the interface reference).
 CANONICAL_NAMES: Final = (
     "UserName",
@@ -99,8 +102,6 @@ def normalize_number(value: str) -> str:
 @lru_cache(maxsize=1)
 def ecall_timezone() -> tzinfo:
     """Return eCall's local time zone (Europe/Zurich)."""
-    import pendulum
-
     return pendulum.timezone(ECALL_TIMEZONE)
 
 
@@ -110,9 +111,6 @@ def parse_date(value: str) -> datetime | None:
     :param value: e.g. ``"2026-06-15T14:30:00+02:00"`` or ``"2026-06-15T14:30:00"``.
     :return: an aware datetime, or ``None`` when ``value`` is not an ISO 8601 date-time.
     """
-    import pendulum
-    from pendulum.parsing.exceptions import ParserError
-
     try:
         parsed = pendulum.parse(value.strip(), exact=True, tz=ecall_timezone())
     except (ParserError, ValueError, TypeError, OverflowError):

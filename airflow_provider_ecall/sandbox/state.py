@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import IO, Literal
 
 from airflow_provider_ecall.sandbox.faults import Fault
+from airflow_provider_ecall.sandbox.params import normalize_number
 
 Kind = Literal["sms", "fax", "voice"]
 
@@ -176,8 +177,8 @@ class SandboxState:
         :param job_id: the job id (client-given or assigned).
         """
         with self._lock:
-            found = self._data.statuses.get(job_id)
-            return list(found) if found is not None else None
+            statuses = self._data.statuses.get(job_id)
+            return list(statuses) if statuses is not None else None
 
     def window_statuses(
         self, start: datetime | None, end: datetime | None
@@ -226,8 +227,6 @@ class SandboxState:
 
         :param mobile_number: only messages whose ``AddressTo`` is this number.
         """
-        from airflow_provider_ecall.sandbox.params import normalize_number
-
         wanted = normalize_number(mobile_number) if mobile_number else None
         with self._lock:
             for sms in self._data.inbound.values():

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Final, NamedTuple
 
-from airflow_provider_ecall.client.text import measure
 from airflow_provider_ecall.sandbox.params import normalize_number, parse_date, split_entries
+from airflow_provider_ecall.sandbox.sms_length import LIMITS, sms_length
 
 
 class Failure(NamedTuple):
@@ -106,10 +106,10 @@ def check_message(kind: str, params: dict[str, str]) -> Failure | None:
     if not text.strip():
         return Failure(400, 11200, "No message text")
     if kind == "sms":
-        found = measure(text)
-        if not found.fits:
+        encoding, units = sms_length(text)
+        if units > LIMITS[encoding]:
             return Failure(
-                400, 11204, f"Message too long ({found.units} > {found.limit} {found.encoding})"
+                400, 11204, f"Message too long ({units} > {LIMITS[encoding]} {encoding})"
             )
     return None
 

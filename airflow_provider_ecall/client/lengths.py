@@ -1,6 +1,7 @@
-"""SMS text measurement: GSM 03.38 versus UCS-2, length units, pages and safe truncation.
+"""How long a text is and how to make it fit: SMS measurement (GSM 03.38 versus UCS-2,
+length units, pages) and the one truncation function of the package.
 
-The limits are the vendor's (eCall "Send methods" page): 1530 characters in GSM 7-bit or
+The SMS limits are the vendor's (eCall "Send methods" page): 1530 characters in GSM 7-bit or
 1570 in UCS-2, split into at most 10 pages. Page sizes follow 3GPP TS 23.040 concatenation
 (160/153 septets, 70/67 UCS-2 code units); they are reported for logs, while validation uses
 the vendor's character limits.
@@ -25,8 +26,9 @@ GSM_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
 MAX_UNITS: Final[dict[Encoding, int]] = {"GSM": 1530, "UCS2": 1570}
 _SINGLE_PAGE: Final[dict[Encoding, int]] = {"GSM": 160, "UCS2": 70}
 _MULTI_PAGE: Final[dict[Encoding, int]] = {"GSM": 153, "UCS2": 67}
-ELLIPSIS_GSM: Final = "..."
-ELLIPSIS_UCS2: Final = "…"
+#: The one ellipsis: three full stops, which GSM 03.38 carries (a "…" would turn a GSM text
+#: into UCS-2 and cost it more than half its length).
+ELLIPSIS: Final = "..."
 
 
 @dataclass(frozen=True)
@@ -79,38 +81,29 @@ def measure(text: str) -> TextMeasure:
     return TextMeasure(encoding, units, _pages(units, encoding), MAX_UNITS[encoding])
 
 
-def shorten(text: str, max_chars: int) -> str:
-    """Cut ``text`` to at most ``max_chars`` characters (code points), the last being an
-    ellipsis. Text that fits is returned unchanged.
+def truncate(text: str, max_chars: int | None = None) -> str:
+    """Shorten ``text`` to what it may carry, ending it with :data:`ELLIPSIS` (trailing
+    white space before it is dropped). Text that already fits is returned unchanged.
 
     :param text: any text.
-    :param max_chars: the largest length allowed (at least 1).
+    :param max_chars: the most characters (code points) allowed, at least 3; None fits the
+        text into the SMS limit of its encoding instead, counted in that encoding's units
+        (never splitting a UTF-16 surrogate pair or a GSM escape sequence).
+    :return: a text within ``max_chars``, or whose :func:`measure` fits.
     """
-    if len(text) <= max_chars:
+    if max_chars is not None:
+        if len(text) <= max_chars:
+            return text
+        return text[: max_chars - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    length = measure(text)
+    if length.fits:
         return text
-    return text[: max(max_chars - 1, 0)] + ELLIPSIS_UCS2
-
-
-def truncate(text: str) -> str:
-    """Shorten ``text`` to the vendor limit of its encoding, ending with an ellipsis.
-
-    Never splits a UTF-16 surrogate pair or a GSM escape sequence. Text that already fits is
-    returned unchanged.
-
-    :param text: the message text.
-    :return: a text whose :func:`measure` fits.
-    """
-    found = measure(text)
-    if found.fits:
-        return text
-    ellipsis = ELLIPSIS_GSM if found.encoding == "GSM" else ELLIPSIS_UCS2
-    budget = found.limit - _units(ellipsis, found.encoding)
+    budget = length.limit - _units(ELLIPSIS, length.encoding)
     used = 0
     end = 0
     for index, ch in enumerate(text):
-        cost = _units(ch, found.encoding)
-        if used + cost > budget:
+        used += _units(ch, length.encoding)
+        if used > budget:
             break
-        used += cost
         end = index + 1
-    return text[:end] + ellipsis
+    return text[:end].rstrip() + ELLIPSIS

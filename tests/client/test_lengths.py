@@ -1,10 +1,10 @@
-"""GSM 03.38 / UCS-2 measurement, page counting and safe truncation."""
+"""GSM 03.38 / UCS-2 measurement, page counting and the one truncation function."""
 
 from __future__ import annotations
 
 import pytest
 
-from airflow_provider_ecall.client.text import MAX_UNITS, is_gsm, measure, truncate
+from airflow_provider_ecall.client.lengths import ELLIPSIS, MAX_UNITS, is_gsm, measure, truncate
 
 
 @pytest.mark.parametrize(
@@ -59,8 +59,8 @@ def test_truncate_fits_and_ends_with_ellipsis(text: str) -> None:
     short = truncate(text)
     found = measure(short)
     assert found.fits
-    assert short.endswith(("...", "…"))
-    assert text.startswith(short[:-3] if short.endswith("...") else short[:-1])
+    assert short.endswith(ELLIPSIS)
+    assert text.startswith(short.removesuffix(ELLIPSIS))
     # no half surrogate pair survives
     short.encode("utf-8")
 
@@ -68,3 +68,10 @@ def test_truncate_fits_and_ends_with_ellipsis(text: str) -> None:
 def test_truncate_uses_the_whole_budget() -> None:
     assert measure(truncate("a" * 2000)).units == MAX_UNITS["GSM"]
     assert measure(truncate("ж" * 2000)).units == MAX_UNITS["UCS2"]
+
+
+def test_truncate_to_characters_ends_with_the_same_ellipsis() -> None:
+    assert truncate("abcdef", 6) == "abcdef"
+    assert truncate("abcdefg", 6) == "abc..."
+    assert truncate("ab   defg", 6) == "ab..."  # white space before the ellipsis is dropped
+    assert truncate("ж" * 10, 5) == "жж..."
