@@ -44,9 +44,9 @@ def job_ids_from(value: object) -> list[str]:
 
     :raises AirflowFailException: no JobID found.
     """
-    found: list[str] = []
-    _collect(value, found)
-    unique = list(dict.fromkeys(found))
+    collected: list[str] = []
+    _collect(value, collected)
+    unique = list(dict.fromkeys(collected))
     if not unique:
         raise AirflowFailException(
             f"job_id: no eCall JobID found in {type(value).__name__} value (give an id, a "

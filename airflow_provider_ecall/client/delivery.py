@@ -99,13 +99,13 @@ class DeliveryReport:
 
     @classmethod
     def build(
-        cls, job_ids: Sequence[str], found: Mapping[str, Sequence[StatusRecord]]
+        cls, job_ids: Sequence[str], records_by_job: Mapping[str, Sequence[StatusRecord]]
     ) -> DeliveryReport:
         """Build a report from the records of each job (a job without records is missing)."""
         recipients: list[RecipientOutcome] = []
         missing: list[str] = []
         for job_id in job_ids:
-            records = found.get(job_id, ())
+            records = records_by_job.get(job_id, ())
             if not records:
                 missing.append(job_id)
             recipients.extend(
@@ -226,7 +226,7 @@ def fetch_statuses(
     """
     wanted = sorted(set(job_ids))
     if len(wanted) <= 1 or sent_after is None:
-        return {job: found for job in wanted if (found := client.get_status(job_id=job))}
+        return {job: records for job in wanted if (records := client.get_status(job_id=job))}
     moment = max(now or datetime.now(timezone.utc), sent_after)
     window = client.get_status(
         start_date=sent_after - WINDOW_MARGIN, end_date=moment + WINDOW_MARGIN
@@ -242,7 +242,7 @@ def fetch_statuses(
     missing = [job for job in wanted if job not in grouped]
     if missing:
         job = missing[probe % len(missing)]
-        found = client.get_status(job_id=job)
-        if found:
-            grouped[job] = list(found)
+        records = client.get_status(job_id=job)
+        if records:
+            grouped[job] = list(records)
     return {job: tuple(records) for job, records in grouped.items()}

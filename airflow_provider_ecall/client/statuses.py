@@ -72,10 +72,10 @@ def meaning_of(code: int | None) -> StatusMeaning | None:
     """
     if code is None:
         return None
-    found = _BY_CODE.get(code)
-    if found is None and code in FAX_PROGRESS:
+    meaning = _BY_CODE.get(code)
+    if meaning is None and code in FAX_PROGRESS:
         return FAX_PROGRESS_MEANING
-    return found
+    return meaning
 
 
 def outcome_of_code(code: int | None) -> Outcome:
@@ -83,5 +83,5 @@ def outcome_of_code(code: int | None) -> Outcome:
 
     :param code: a ``StatusCode``, or None.
     """
-    found = meaning_of(code)
-    return "unknown" if found is None else found.outcome
+    meaning = meaning_of(code)
+    return "unknown" if meaning is None else meaning.outcome

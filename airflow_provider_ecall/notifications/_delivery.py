@@ -81,15 +81,15 @@ def alert_facts(context: Mapping[str, object]) -> list[str]:
     """What an alert is about, for its JobID: DAG, task, run, map index, try, state."""
     from airflow_provider_ecall.notifications._alerts import facts
 
-    found = facts(context)
+    alert = facts(context)
     map_index = getattr(context.get("ti"), "map_index", None)
     return [
-        found.dag_id,
-        found.task_id,
-        found.run_id,
+        alert.dag_id,
+        alert.task_id,
+        alert.run_id,
         "" if map_index is None else str(map_index),
-        found.try_number,
-        found.state,
+        alert.try_number,
+        alert.state,
     ]
 
 

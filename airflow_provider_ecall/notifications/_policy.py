@@ -81,10 +81,10 @@ def parse_quiet_hours(value: str, timezone: str | None) -> QuietHours:
 
     :raises EcallValidationError: the window or the zone is malformed.
     """
-    found = _WINDOW.match(value) if isinstance(value, str) else None
+    match = _WINDOW.match(value) if isinstance(value, str) else None
     times: list[time] = []
-    if found is not None:
-        hours_minutes = [int(part) for part in found.groups()]
+    if match is not None:
+        hours_minutes = [int(part) for part in match.groups()]
         pairs = zip(hours_minutes[::2], hours_minutes[1::2], strict=True)
         times = [time(h, m) for h, m in pairs if h < 24 and m < 60]
     if len(times) != 2:
@@ -131,14 +131,14 @@ class AlertPolicy:
 
 def _seconds(name: str, value: object) -> timedelta:
     if isinstance(value, timedelta):
-        found = value
+        span = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        found = timedelta(seconds=value)
+        span = timedelta(seconds=value)
     else:
         raise EcallValidationError(name, "must be a timedelta (or a number of seconds)")
-    if found <= timedelta(0):
+    if span <= timedelta(0):
         raise EcallValidationError(name, "must be longer than zero")
-    return found
+    return span
 
 
 def policy_from(options: AlertOptions) -> AlertPolicy:

@@ -135,11 +135,11 @@ class EcallDeliverySensor(BaseSensorOperator):
 
         job_ids = wait.job_ids_from(self.job_id)
         since = self._sent_after(context)
-        found = fetch_statuses(
+        records = fetch_statuses(
             self.hook.get_client(),
             job_ids,
             sent_after=send_date(since, field="sent_after") if since else None,
             probe=self._polls,
         )
         self._polls += 1
-        return DeliveryReport.build(job_ids, found)
+        return DeliveryReport.build(job_ids, records)

@@ -39,8 +39,8 @@ def _fetch_for(conn_id: str) -> Fetch:
 def _moment(value: str | None) -> datetime | None:
     if value is None:
         return None
-    found = datetime.fromisoformat(value)
-    return found if found.tzinfo else found.replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class EcallDeliveryTrigger(BaseTrigger):
@@ -123,13 +123,13 @@ class EcallDeliveryTrigger(BaseTrigger):
                     yield self._event("timeout", report, f"still waiting: {report.summary()}")
                     return
                 try:
-                    found = await asyncio.wait_for(waiter.next_round(), timeout=left)
+                    latest = await asyncio.wait_for(waiter.next_round(), timeout=left)
                 except asyncio.TimeoutError:
                     continue
-                if found.error is not None:
-                    yield self._event("error", report, found.error)
+                if latest.error is not None:
+                    yield self._event("error", report, latest.error)
                     return
-                report = DeliveryReport.build(self.job_ids, found.found)
+                report = DeliveryReport.build(self.job_ids, latest.records)
                 verdict = report.verdict(self.require)
                 if verdict != "waiting":
                     yield self._event(verdict, report, report.summary())

@@ -39,7 +39,7 @@ Fetch = Callable[[Sequence[str], "datetime | None", int], Found]
 class Round:
     """What one poll found for everyone: the records per job, or the error that ends waits."""
 
-    found: Found
+    records: Found
     error: str | None = None
 
 
@@ -60,8 +60,8 @@ class Waiter:
 
     def deliver(self, result: Round) -> None:
         """Hand this waiter the latest round (its jobs only)."""
-        found = {job: result.found[job] for job in self.job_ids if job in result.found}
-        self._latest = Round(found, result.error)
+        records = {job: result.records[job] for job in self.job_ids if job in result.records}
+        self._latest = Round(records, result.error)
         self._ready.set()
 
     async def next_round(self) -> Round:
@@ -130,7 +130,7 @@ class DeliveryPoller:
         since = min(known) if known else None
         self.requests_made += 1
         try:
-            found = await asyncio.to_thread(self._fetch, jobs, since, probe)
+            records = await asyncio.to_thread(self._fetch, jobs, since, probe)
         except Exception as exc:
             if getattr(exc, "retryable", False):
                 pause = _backoff(min(w.interval for w in waiters), failures + 1)
@@ -143,7 +143,7 @@ class DeliveryPoller:
                 return failures + 1
             result = Round({}, f"{type(exc).__name__}: {exc}")
         else:
-            result = Round(found)
+            result = Round(records)
         for waiter in waiters:
             waiter.deliver(result)
         return 0
@@ -179,11 +179,11 @@ def shared_poller(key: str, fetch_factory: Callable[[], Fetch]) -> DeliveryPolle
     :param fetch_factory: builds the fetch of a new poller.
     """
     pollers = _POLLERS.setdefault(asyncio.get_running_loop(), {})
-    found = pollers.get(key)
-    if found is None:
-        found = DeliveryPoller(key, fetch_factory(), on_idle=lambda: _forget(pollers, key))
-        pollers[key] = found
-    return found
+    poller = pollers.get(key)
+    if poller is None:
+        poller = DeliveryPoller(key, fetch_factory(), on_idle=lambda: _forget(pollers, key))
+        pollers[key] = poller
+    return poller
 
 
 def _forget(pollers: dict[str, DeliveryPoller], key: str) -> None:
