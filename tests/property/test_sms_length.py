@@ -36,7 +36,13 @@ LONG_TEXTS = st.builds(
 
 def codec_septets(text: str) -> int | None:
     """Septets by the ``gsm0338`` codec (one byte per septet, escapes included), or None
-    when the text has a character outside GSM 03.38."""
+    when the text has a character outside GSM 03.38.
+
+    The codec also encodes U+001B as the bare escape septet 0x1B; 23.038 makes 0x1B the
+    escape to the extension table, not a character, so the client and the sandbox count
+    it as UCS-2 (and the client refuses it as a control character anyway)."""
+    if "\x1b" in text:
+        return None
     try:
         return len(text.encode("gsm03.38"))
     except UnicodeEncodeError:
@@ -80,3 +86,8 @@ def test_the_sandbox_table_is_the_codecs_default_alphabet(value: int) -> None:
 @pytest.mark.parametrize(("value", "char"), sorted(EXTENSION.items()))
 def test_the_sandbox_extension_table_is_the_codecs(value: int, char: str) -> None:
     assert char.encode("gsm03.38") == bytes([0x1B, value])
+
+
+def test_the_escape_septet_is_no_character() -> None:
+    assert sms_length("\x1b") == ("UCS2", 1)
+    assert measure("\x1b").encoding == "UCS2"
