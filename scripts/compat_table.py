@@ -53,9 +53,10 @@ def _cell(cases: list[dict[str, str]], version: str) -> str:
         return f"FAILS ({failed} of {len(cases)})"
     if not passed:
         return "skipped"
+    tests = f"{passed} test{'s' if passed != 1 else ''}"
     if since and _release(version) < _release(since):
-        return f"refused at parse: needs {since} ({passed} tests)"
-    return f"yes ({passed} tests)"
+        return f"refused at parse: needs {since} ({tests})"
+    return f"yes ({tests})"
 
 
 def render_table(summary: dict[str, object]) -> str:
