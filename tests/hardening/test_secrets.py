@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -76,8 +77,15 @@ def artefacts(
     if error is not None:
         body = error.body or b""
         texts += [str(error), repr(error), error.result_text or "", repr(error.completed)]
-        texts += [body.decode("utf-8", "replace"), repr(vars(error))]
+        texts += [body.decode("utf-8", "replace"), repr(vars(error)), with_locals(error)]
     return texts
+
+
+def with_locals(error: BaseException) -> str:
+    """What a traceback renderer that prints each frame's locals shows (Airflow 3.0's
+    ``dags test`` does): the form the client posted is among them."""
+    shown = traceback.TracebackException.from_exception(error, capture_locals=True)
+    return "".join(shown.format())
 
 
 def assert_clean(texts: list[str], password: str, log_text: str, numbers: list[str]) -> None:
@@ -103,6 +111,8 @@ def test_single_send_leaks_nothing(
     assert (error is None) == (not fault)
     texts = artefacts(caplog, result, error)
     assert_clean(texts, sandbox.password, caplog.text, NUMBERS[:3])
+    if error is not None:
+        assert_clean([], sandbox.password, with_locals(error), NUMBERS[:3])
     assert mask_address(NUMBERS[0]) in caplog.text  # the send was logged, masked
     assert any(record.name.startswith("urllib3") for record in caplog.records)
 
