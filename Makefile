@@ -10,13 +10,13 @@ STAMP  := $(VENV)/.installed
 AIRFLOW_PIN         ?= 3.3.2
 AIRFLOW_RELEASE_DAY ?= 2026-09-17
 UV_BOOTSTRAP        ?= uv==0.13.9
-UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 
 .PHONY: install test lint typecheck pytest test-compat compat-table demo bench sandbox e2e clean
 
-.tools/bin/uv:
-	$(PYTHON) -m venv .tools
-	.tools/bin/python -m pip install --quiet '$(UV_BOOTSTRAP)'
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet '$(UV_BOOTSTRAP)'
 
 # Airflow first, as of its release day; then the project and its test tools (today's).
 $(STAMP): pyproject.toml | $(UV)
