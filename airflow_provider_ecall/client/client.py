@@ -35,6 +35,7 @@ from airflow_provider_ecall.client.failover import FailoverTransport, check_fall
 from airflow_provider_ecall.client.messages import Message, SmsMessage
 from airflow_provider_ecall.client.privacy import Form, Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
+    JOB_SCHEDULED,
     InboundSms,
     ResultBody,
     StatusRecord,
@@ -63,7 +64,6 @@ class StatusQuery(TypedDict, total=False):
 
 MAX_WINDOW_SPLITS: Final = 16
 TOO_MANY_STATUSES: Final = 11701
-JOB_SCHEDULED: Final = 11912
 #: ``Api/Cache/GetNextMessage`` answers 11204 (elsewhere "message too long") when empty.
 CACHE_EMPTY: Final = 11204
 
