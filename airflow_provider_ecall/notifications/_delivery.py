@@ -158,12 +158,12 @@ def _attempts(
     check_first: bool,
     alert: Alert,
     log: Log,
-) -> tuple[SendResult, int]:
+) -> tuple[SendResult | EcallError, int]:
     """Send, and resend passing failures within the policy's bounds; every resend (and a
     storm alert's first send) asks ``Api/State`` first.
 
-    :return: the result and the number of attempts it took.
-    :raises EcallError: the last failure, with ``attempts`` set on it.
+    :return: the result, or the last failure when the bounds are spent or it cannot pass,
+        and the number of attempts it took.
     """
     started = time.monotonic()
     attempt = 1
@@ -175,8 +175,7 @@ def _attempts(
             spent = time.monotonic() - started
             budget = policy.max_retry_time.total_seconds()
             if not exc.retryable or attempt >= policy.max_attempts or spent + wait > budget:
-                exc.attempts = attempt  # type: ignore[attr-defined]
-                raise
+                return exc, attempt
             log.warning(
                 "eCall %s alert: attempt %d failed (%s); asking eCall about the job, then "
                 "trying again in %.0f s",
@@ -223,22 +222,20 @@ def deliver(
     started = time.monotonic()
     lock = host_lock(job_id, timeout=policy.max_retry_time.total_seconds() + 30)
     with lock if storm else contextlib.nullcontext(False):
-        try:
-            result, attempts = _attempts(
-                lambda check: send(fields, check),
-                policy,
-                check_first=check_first,
-                alert=alert,
-                log=log,
-            )
-        except EcallError as exc:
-            spent = time.monotonic() - started
-            timing("duration", alert.kind, spent)
-            _log_lost(alert, exc, job_id, spent, hook, log)
-            raise
-    timing("duration", alert.kind, time.monotonic() - started)
-    _count_outcome(result, attempts, storm, alert, log)
-    return result
+        outcome, attempts = _attempts(
+            lambda check: send(fields, check),
+            policy,
+            check_first=check_first,
+            alert=alert,
+            log=log,
+        )
+    spent = time.monotonic() - started
+    timing("duration", alert.kind, spent)
+    if isinstance(outcome, EcallError):
+        _log_lost(alert, outcome, attempts, job_id, spent, hook, log)
+        raise outcome
+    _count_outcome(outcome, attempts, storm, alert, log)
+    return outcome
 
 
 def _count_outcome(result: SendResult, attempts: int, storm: bool, alert: Alert, log: Log) -> None:
@@ -274,6 +271,7 @@ def _count_outcome(result: SendResult, attempts: int, storm: bool, alert: Alert,
 def _log_lost(
     alert: Alert,
     exc: EcallError,
+    attempts: int,
     job_id: str,
     seconds: float,
     hook: EcallHook,
@@ -290,7 +288,7 @@ def _log_lost(
         "eCall %s alert NOT SENT after %d attempt(s) in %.1f s (job %s): %s (HTTP %s, "
         "result code %s): %s — check %s",
         alert.kind,
-        getattr(exc, "attempts", 1),
+        attempts,
         seconds,
         job_id,
         type(exc).__name__,
