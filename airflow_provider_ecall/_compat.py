@@ -200,8 +200,8 @@ def stats() -> type[Stats]:
     """Airflow's metrics facade ``Stats``, imported on first use (a DAG parse needs none):
     ``airflow.sdk.observability.stats`` from 3.2 (``airflow.stats`` is a deprecated shim
     there), ``airflow.stats`` on 2.11-3.1."""
-    found: type[Stats] = __getattr__("Stats")  # type: ignore[assignment]
-    return found
+    facade: type[Stats] = __getattr__("Stats")  # type: ignore[assignment]
+    return facade
 
 
 def record_asset_event(asset_name: str, extra: dict[str, object]) -> bool:

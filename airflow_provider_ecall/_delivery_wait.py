@@ -189,8 +189,8 @@ def wait_in_worker(
     probe = 0
     while True:
         try:
-            found = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
-            report = DeliveryReport.build(job_ids, found)
+            records = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
+            report = DeliveryReport.build(job_ids, records)
         except EcallError as exc:
             if not exc.retryable:
                 raise AirflowFailException(f"eCall delivery could not be checked: {exc}") from exc

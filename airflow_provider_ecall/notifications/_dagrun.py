@@ -36,8 +36,8 @@ def _from_states(states: Mapping[str, object], run_id: str) -> tuple[str, ...]:
     return tuple(sorted(str(task) for task, state in items if _state_text(state) in _FAILED))
 
 
-def _from_task_instances(found: Iterable[object]) -> tuple[str, ...]:
-    return tuple(sorted({str(getattr(ti, "task_id", "")) for ti in found} - {""}))
+def _from_task_instances(instances: Iterable[object]) -> tuple[str, ...]:
+    return tuple(sorted({str(getattr(ti, "task_id", "")) for ti in instances} - {""}))
 
 
 def failed_task_ids(context: Mapping[str, object]) -> tuple[str, ...] | None:

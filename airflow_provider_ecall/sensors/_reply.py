@@ -30,12 +30,12 @@ DEFERRAL_GRACE: Final = timedelta(minutes=5)
 
 
 def _seconds(name: str, value: timedelta | float, *, low: float) -> timedelta:
-    found = value if isinstance(value, timedelta) else None
-    if found is None and isinstance(value, (int, float)) and not isinstance(value, bool):
-        found = timedelta(seconds=value)
-    if found is None or found.total_seconds() < low:
+    span = value if isinstance(value, timedelta) else None
+    if span is None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        span = timedelta(seconds=value)
+    if span is None or span.total_seconds() < low:
         raise EcallValidationError(name, f"must be a timedelta or seconds, at least {low:g} s")
-    return found
+    return span
 
 
 def _numbers(value: str | Sequence[str]) -> list[str]:
