@@ -13,7 +13,11 @@ import pendulum
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.client.privacy import mask_address
 
-_NUMBER_FORMATTING: Final = re.compile(r"[\s\-./()]")
+#: Formatting a written number may carry: ASCII white space, dashes, dots, slashes and
+#: brackets. Unicode spaces (NEL, no-break space, line separator) are not formatting: a
+#: number holding one is refused rather than silently changed.
+_ASCII_SPACE: Final = " \t\n\r\x0b\x0c"
+_NUMBER_FORMATTING: Final = re.compile(r"[\s\-./()]", re.ASCII)
 _INTERNATIONAL: Final = re.compile(r"^(?:\+|00)([1-9][0-9]{5,15})\Z")
 _EMAIL: Final = re.compile(r"^[^@\s;]+@[^@\s;]+\.[^@\s;]+$")
 _URL: Final = re.compile(r"^https?://[^\s;]+$", re.IGNORECASE)
@@ -94,7 +98,7 @@ def international_number(field: str, value: str, *, max_digits: int = 15) -> str
     :param max_digits: the most digits after the ``+``/``00`` prefix (E.164: 15).
     :return: the number without spaces, dashes, dots, slashes or brackets.
     """
-    written = value.strip()
+    written = value.strip(_ASCII_SPACE)
     if "(0)" in written:  # rare; the substitution's template costs more than the check
         written = _TRUNK_ZERO.sub(r"\1\2", written)
     compact = _NUMBER_FORMATTING.sub("", written)

@@ -38,6 +38,8 @@ NUMBER = "+41791112233"
         (SmsMessage, {"notification_level": "²"}),  # isdigit() but int() raised ValueError
         (FaxMessage, {"number_of_retries": "³"}),
         (FaxMessage, {"retry_interval_in_minutes": "٣"}),
+        (SmsMessage, {"answer": "+\x85100000"}),  # NEL was stripped as number formatting
+        (SmsMessage, {"address": "+41\xa0791112233"}),  # so was a no-break space
     ],
 )
 def test_found_inputs_are_refused_locally(
