@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -169,27 +169,44 @@ def test_refused_credentials_end_the_wait_with_an_error(
     assert "no" not in event["message"].split()
 
 
-@pytest.mark.ecall_delivery(delay=0.6)
+async def _until(condition: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    """Wait on the running loop until ``condition()`` holds; ``limit`` only bounds a hang."""
+    give_up = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"not within {limit:.0f} s: {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.ecall_delivery(delay=0, never=[PHONE])
 def test_a_restarted_trigger_picks_up_from_its_kwargs(
     ecall_sandbox_connection: EcallSandbox,
 ) -> None:
-    _send(ecall_sandbox_connection, "restart")
+    sandbox = ecall_sandbox_connection
+    _send(sandbox, "restart")
     trigger = _trigger(["restart"])
+    before = _state_requests(sandbox)
 
     async def first_life() -> None:
         task = asyncio.create_task(_first_event(trigger))
-        await asyncio.sleep(0.2)  # one round: still pending
+        # Two answered rounds: the trigger saw "pending" (the number never resolves yet)
+        # and went on waiting.
+        await _until(lambda: _state_requests(sandbox) - before >= 2, "two status rounds")
+        assert not task.done()
+        pollers = _poller._POLLERS[asyncio.get_running_loop()]
+        assert list(pollers) == ["ecall_default"]
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.sleep(FAST * 3)
-        assert _poller._POLLERS.get(asyncio.get_running_loop(), {}) == {}  # nothing left behind
+        await _until(lambda: pollers == {}, "the poller forgets itself")  # nothing left behind
 
     asyncio.run(first_life())
+    sandbox.configure_delivery(never=[])  # the phone comes back while no trigger runs
     _, kwargs = trigger.serialize()
-    [event] = _run(EcallDeliveryTrigger(**kwargs))
+    [event] = _run(EcallDeliveryTrigger(**json.loads(json.dumps(kwargs))))
 
     assert event["status"] == "delivered"
+    assert [r["status_code"] for r in event["report"]["recipients"]] == [8]
 
 
 @pytest.mark.ecall_delivery(delay=0)
