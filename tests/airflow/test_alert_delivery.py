@@ -19,6 +19,7 @@ import pytest
 
 from airflow_provider_ecall._compat import DAG, airflow_at_least
 from airflow_provider_ecall.client import EcallServerError
+from airflow_provider_ecall.notifications import _delivery
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests.airflow.conftest import StatsSpy, ti_states
@@ -149,17 +150,43 @@ def test_retries_are_bounded_and_a_lost_alert_logs_one_clear_error_line(
     assert spent > timedelta(0)
 
 
-def test_the_retry_time_bounds_the_attempts(ecall_sandbox_connection: EcallSandbox) -> None:
+class Clock:
+    """A clock for the notifier's retry loop: ``sleep`` returns at once and moves the time on,
+    so the attempts a budget allows are counted, not raced against a loaded machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("budget", "attempts"), [(6.9, 3), (7.0, 4)])
+def test_the_retry_time_bounds_the_attempts(
+    ecall_sandbox_connection: EcallSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    budget: float,
+    attempts: int,
+) -> None:
     sandbox = ecall_sandbox_connection
     sandbox.inject(status=503, times=100)
+    clock = Clock()
+    monkeypatch.setattr(_delivery, "time", clock)
     notifier = EcallSmsNotifier(
-        address=NUMBER, message="x", max_attempts=10, max_retry_time=timedelta(seconds=6.9)
+        address=NUMBER, message="x", max_attempts=10, max_retry_time=timedelta(seconds=budget)
     )
     call_lost(notifier, {"dag": DAG("bounded", schedule=None), "run_id": "r"}, EcallServerError)
-    # Waits of 1, 2 and 4 s: a fourth attempt would start after 7 s, past the 6.9 s budget
-    # whatever the requests cost; a third fits while they cost under 3.9 s in all (a loaded
-    # 2-core machine once took 2 s for the first, hence the wide margin).
-    assert len(sandbox.requests) == 3
+    # Waits of 1, 2, 4, 8 s, and a new attempt only if it would start within the budget:
+    # 6.9 s: the fourth would start at 7 s, so three; 7.0 s: it starts, the fifth (15 s) not.
+    waits = [1.0, 2.0, 4.0][: attempts - 1]
+    assert clock.slept == waits
+    assert [r.endpoint for r in sandbox.requests] == ["sms"] + ["state"] * (attempts - 1)
+    assert sandbox.messages == []
 
 
 @pytest.mark.parametrize(
