@@ -26,8 +26,9 @@ which code of a version-bound feature calls where a DAG file creates it (at pars
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow import __version__ as AIRFLOW_VERSION_TEXT
 from airflow.configuration import conf
@@ -56,6 +57,7 @@ __all__ = [
     "mask_secret",
     "record_asset_event",
     "require_airflow",
+    "resume_deferred",
     "stats",
 ]
 
@@ -223,6 +225,45 @@ def record_asset_event(asset_name: str, extra: dict[str, object]) -> bool:
             return False
         event = asset_manager.register_asset_change(asset=model, extra=extra, session=session)
         return event is not None
+
+
+def resume_deferred(
+    classpath: str, event_for: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> int:
+    """Fire an event, from the api-server, for waiting triggers of one class (Airflow 3.0+).
+
+    Every trigger row of ``classpath`` that a deferred task instance waits on is shown (its
+    decrypted kwargs) to ``event_for``; where that returns a payload, Airflow's own
+    ``Trigger.submit_event`` resumes the task with it, as the triggerer would have (the
+    api-server does the same for human-in-the-loop answers). The triggerer then drops the
+    trigger, whose task no longer waits. A task already resumed is left alone.
+
+    :param classpath: the trigger class path, as its ``serialize()`` gives it.
+    :param event_for: the payload for a trigger's kwargs, or None to leave it waiting.
+    :return: how many triggers were fired.
+    """
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.triggers.base import TriggerEvent as Event
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    fired = 0
+    with create_session() as session:
+        waiting = session.scalars(
+            select(Trigger)
+            .join(TaskInstance, TaskInstance.trigger_id == Trigger.id)
+            .where(Trigger.classpath == classpath)
+            .where(TaskInstance.state == TaskInstanceState.DEFERRED)
+        ).unique()
+        for trigger in list(waiting):
+            payload = event_for(dict(trigger.kwargs))
+            if payload is not None:
+                event = Event(payload)  # type: ignore[no-untyped-call]
+                Trigger.submit_event(trigger.id, event, session=session)
+                fired += 1
+    return fired
 
 
 def failed_tasks_in_database(dag_id: str, run_id: str) -> tuple[str, ...]:

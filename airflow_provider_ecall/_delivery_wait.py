@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
 
@@ -179,22 +179,11 @@ def wait_in_worker(
     """
     import time
 
-    from airflow_provider_ecall.client.delivery import fetch_statuses
-    from airflow_provider_ecall.client.errors import EcallError
-    from airflow_provider_ecall.client.validation import send_date
-
-    since = send_date(sent_after, field="sent_after") if sent_after else None
     limit = None if timeout is None else time.monotonic() + _seconds(timeout)
     report = DeliveryReport.build(job_ids, {})
     probe = 0
     while True:
-        try:
-            records = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
-            report = DeliveryReport.build(job_ids, records)
-        except EcallError as exc:
-            if not exc.retryable:
-                raise AirflowFailException(f"eCall delivery could not be checked: {exc}") from exc
-            log.warning("eCall status query failed (%s); trying again", type(exc).__name__)
+        report = query_once(client, job_ids, sent_after, probe) or report
         probe += 1
         verdict = report.verdict("delivered")
         if verdict != "waiting":
@@ -204,6 +193,64 @@ def wait_in_worker(
         log.info("eCall delivery: %s", report.summary())
         left = poll_interval if limit is None else min(poll_interval, limit - time.monotonic())
         time.sleep(max(left, 0.0))
+
+
+def query_once(
+    client: EcallClient, job_ids: list[str], sent_after: str | None, probe: int = 0
+) -> DeliveryReport | None:
+    """One ``Api/State`` query for the jobs; None when it failed in passing (logged).
+
+    :raises AirflowFailException: the query failed for good (refused credentials, say).
+    """
+    from airflow_provider_ecall.client.delivery import fetch_statuses
+    from airflow_provider_ecall.client.errors import EcallError
+    from airflow_provider_ecall.client.validation import send_date
+
+    since = send_date(sent_after, field="sent_after") if sent_after else None
+    try:
+        records = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
+    except EcallError as exc:
+        if not exc.retryable:
+            raise AirflowFailException(f"eCall delivery could not be checked: {exc}") from exc
+        log.warning("eCall status query failed (%s); trying again", type(exc).__name__)
+        return None
+    return DeliveryReport.build(job_ids, records)
+
+
+def resume(
+    event: Mapping[str, object] | None, client: Callable[[], EcallClient]
+) -> dict[str, JsonValue] | EcallDeliveryTrigger:
+    """Where a deferred wait goes when its task resumes: the outcome, or a trigger to wait
+    on again.
+
+    The trigger's own events end the wait (:func:`finish_event`). An event the callback
+    receiver fired (``status`` ``"reported"``: eCall called back about one of the jobs) is
+    a hint, not a verdict — callbacks are unsigned, and one recipient's report says nothing
+    of the others — so one ``Api/State`` query decides: the outcome when the jobs are
+    final, else the same trigger again, with the same deadline.
+
+    :param event: the payload the task resumed with.
+    :param client: makes the client for the status query (only a callback's event needs it).
+    :raises AirflowFailException: as :func:`finish`, or a malformed callback event.
+    """
+    from airflow_provider_ecall.triggers._delivery import REPORTED, EcallDeliveryTrigger
+
+    payload = event or {}
+    if payload.get("status") != REPORTED:
+        return finish_event(payload)
+    kwargs = payload.get("trigger")
+    if not isinstance(kwargs, Mapping):
+        raise AirflowFailException("eCall delivery: a callback's event came without its wait")
+    trigger = EcallDeliveryTrigger(**{str(key): value for key, value in kwargs.items()})
+    log.info("eCall delivery: %s; checking Api/State now", payload.get("message"))
+    report = query_once(client(), trigger.job_ids, trigger.sent_after)
+    if report is not None and (verdict := report.verdict(trigger.require)) != "waiting":
+        return finish(verdict, report)
+    left = trigger.seconds_left()
+    if left is not None and left <= 0:
+        return finish("timeout", report or DeliveryReport.build(trigger.job_ids, {}))
+    log.info("eCall delivery: %s; waiting on", report.summary() if report else "no answer")
+    return trigger
 
 
 def _seconds(timeout: timedelta | float | None) -> float:

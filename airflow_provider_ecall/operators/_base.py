@@ -212,12 +212,16 @@ class EcallSendOperator(BaseOperator):
         self, context: Context, event: dict[str, Any] | None = None
     ) -> dict[str, JsonValue]:
         """Resume after the delivery trigger fired (nothing is sent again): the send result
-        with its ``delivery`` outcome, or the failure."""
-        from airflow_provider_ecall._delivery_wait import finish_event
+        with its ``delivery`` outcome, or the failure; after a callback's hint that is not
+        final yet, wait again."""
+        from airflow_provider_ecall._delivery_wait import resume
 
+        outcome = resume(event, self.hook.get_client)
+        if not isinstance(outcome, dict):
+            self.defer(trigger=outcome, method_name="execute_complete")
         ti = context["ti"]
         sent = ti.xcom_pull(task_ids=ti.task_id, key=SENT_KEY, map_indexes=ti.map_index)
-        return {**(sent or {}), "delivery": finish_event(event)}
+        return {**(sent or {}), "delivery": outcome}
 
     def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
         """Send the rendered fields with the hook method of this kind."""

@@ -8,11 +8,17 @@ asset event (``extra = {"from_callback": True, "payload": …}``) on the asset n
 those assets run as usual. Nothing is mounted until ``[ecall] callback_tokens`` holds a
 token (32+ characters; several, space-separated, during a rotation).
 
+A delivery notification naming a JobID also resumes every deferred task waiting for that
+job (``EcallDeliverySensor``, or a send operator's ``wait_for_delivery``, deferrable): the
+task asks ``Api/State`` once and finishes, or waits on — the callback is where the news
+usually arrives first, and the status query stays the judge.
+
 Answers: 404 for an unknown token or kind (compared in constant time), 414 over the size
-cap, 400 for a malformed query, 200 once recorded — also for a repeat, which is not
-recorded again — and 503 when the asset does not exist or the database write fails (so a
-sender that retries can). The token is never logged; api-server access-log lines for these
-paths show ``***`` instead.
+cap, 400 for a malformed query, 200 once taken — recorded, or for a delivery notification
+also handed to a waiting task; also for a repeat, which is not taken again — and 503 when
+nothing took it (no such asset and no waiting task) or the database write fails (so a sender
+that retries can). The token is never logged; api-server access-log lines for these paths
+show ``***`` instead.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from airflow_provider_ecall._compat import (
     mask_secret,
     record_asset_event,
     require_airflow,
+    resume_deferred,
 )
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.plugins._callbacks import (
@@ -53,6 +60,7 @@ if not airflow_at_least("3.0") and conf.get("ecall", "callback_tokens", fallback
 URL_PREFIX: Final = "/ecall"
 _KINDS: Final = ("reply", "delivery")
 Recorder = Callable[[str, dict[str, Any]], bool]
+Waker = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -105,11 +113,32 @@ class _HideTokens(logging.Filter):
         return True
 
 
-def build_app(settings: ReceiverSettings, record: Recorder) -> FastAPI:
+def wake_delivery_waits(job_id: str) -> int:
+    """Resume the deferred tasks waiting for ``job_id``'s delivery; how many there were."""
+    from airflow_provider_ecall.triggers._delivery import CLASSPATH, callback_event
+
+    return resume_deferred(CLASSPATH, lambda kwargs: callback_event(kwargs, job_id))
+
+
+def _woken(wake: Waker, payload: dict[str, Any]) -> int:
+    """Hand a delivery notification to the waiting tasks; a failure is logged, not raised:
+    the tasks keep polling, so the news only arrives later."""
+    job_id = payload.get("job_id")
+    if payload.get("kind") != "delivery" or not job_id:
+        return 0
+    try:
+        return wake(str(job_id))
+    except Exception:
+        log.exception("eCall delivery callback: waiting tasks of job %s not resumed", job_id)
+        return 0
+
+
+def build_app(settings: ReceiverSettings, record: Recorder, wake: Waker) -> FastAPI:
     """The receiver as a FastAPI app (mounted under :data:`URL_PREFIX` by Airflow).
 
     :param settings: tokens and asset names.
     :param record: writes one asset event; False when the asset does not exist.
+    :param wake: resumes the tasks waiting for a JobID's delivery; how many.
     """
     from fastapi import FastAPI, Request
     from fastapi.responses import PlainTextResponse
@@ -119,6 +148,33 @@ def build_app(settings: ReceiverSettings, record: Recorder) -> FastAPI:
     logging.getLogger("uvicorn.access").addFilter(_HideTokens())
     app = FastAPI(title="eCall callbacks", docs_url=None, redoc_url=None, openapi_url=None)
     seen = RecentKeys()
+
+    def take(kind: str, payload: dict[str, Any]) -> PlainTextResponse:
+        key = str(payload["message_id"])
+        asset = settings.reply_asset if kind == "reply" else settings.delivery_asset
+        try:
+            recorded = record(asset, {"from_callback": True, "payload": payload})
+        except Exception:
+            log.exception("eCall %s callback %s: the asset event could not be written", kind, key)
+            return PlainTextResponse("Not recorded", status_code=503)
+        woken = _woken(wake, payload)
+        if not recorded and not woken:
+            log.error(
+                "eCall %s callback %s: no DAG declares asset %r, no task waits", kind, key, asset
+            )
+            return PlainTextResponse("Not recorded", status_code=503)
+        seen.add(key)
+        who = mask_address(str(payload.get("address_from") or payload.get("number") or ""))
+        where = f"recorded on {asset!r}" if recorded else "not recorded (no such asset)"
+        log.info(
+            "eCall %s callback %s from %s %s; %d waiting task(s) resumed",
+            kind,
+            key,
+            who,
+            where,
+            woken,
+        )
+        return PlainTextResponse("OK")
 
     def receive(token: str, kind: str, request: Request) -> PlainTextResponse:
         known = token_matches(token, settings.tokens)
@@ -132,24 +188,9 @@ def build_app(settings: ReceiverSettings, record: Recorder) -> FastAPI:
         except CallbackRefused as exc:
             log.info("eCall %s callback refused (%d): %s", kind, exc.status, exc.reason)
             return PlainTextResponse(exc.reason, status_code=exc.status)
-        key = str(payload["message_id"])
-        if key in seen:
+        if str(payload["message_id"]) in seen:
             return PlainTextResponse("OK (repeat)")
-        asset = settings.reply_asset if kind == "reply" else settings.delivery_asset
-        try:
-            recorded = record(asset, {"from_callback": True, "payload": payload})
-        except Exception:
-            log.exception("eCall %s callback %s: the asset event could not be written", kind, key)
-            return PlainTextResponse("Not recorded", status_code=503)
-        if not recorded:
-            log.error("eCall %s callback %s: no asset %r is declared by any DAG", kind, key, asset)
-            return PlainTextResponse("Not recorded", status_code=503)
-        seen.add(key)
-        who = payload.get("address_from") or payload.get("number") or ""
-        log.info(
-            "eCall %s callback %s from %s recorded on %r", kind, key, mask_address(str(who)), asset
-        )
-        return PlainTextResponse("OK")
+        return take(kind, payload)
 
     # The annotations as objects: under postponed evaluation FastAPI would look the names
     # up in the module, where FastAPI is deliberately not imported.
@@ -171,7 +212,7 @@ def fastapi_apps() -> list[dict[str, Any]]:
         return []
     return [
         {
-            "app": build_app(settings, record_asset_event),
+            "app": build_app(settings, record_asset_event, wake_delivery_waits),
             "url_prefix": URL_PREFIX,
             "name": "eCall callbacks",
         }

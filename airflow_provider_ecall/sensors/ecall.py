@@ -112,13 +112,17 @@ class EcallDeliverySensor(BaseSensorOperator):
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None
     ) -> dict[str, JsonValue]:
-        """Turn the trigger's event into the XCom value, or the task's failure."""
+        """Turn the trigger's event into the XCom value, or the task's failure; after a
+        callback's hint that is not final yet, wait again."""
         try:
-            return wait.finish_event(event)
+            outcome = wait.resume(event, self.hook.get_client)
         except Exception as exc:
             if self.soft_fail:
                 raise AirflowSkipException(f"soft_fail: {exc}") from exc
             raise
+        if not isinstance(outcome, dict):
+            self.defer(trigger=outcome, method_name="execute_complete")
+        return outcome
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         """One status query for every job; done when the requirement decides."""

@@ -7,9 +7,9 @@ triggerer restart rebuilds it as it was; the shared poller it joins is rebuilt o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_ecall._compat import BaseTrigger, TriggerEvent
 from airflow_provider_ecall.client.delivery import REQUIRE_VALUES, DeliveryReport, Require
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient
 
 CLASSPATH = "airflow_provider_ecall.triggers.ecall.EcallDeliveryTrigger"
+#: The ``status`` of the event the callback receiver fires when eCall calls back about a
+#: job a trigger waits for: a hint to look now, not a verdict (see :func:`callback_event`).
+REPORTED: Final = "reported"
 
 
 def _client_of(conn_id: str) -> EcallClient:
@@ -62,6 +65,8 @@ class EcallDeliveryTrigger(BaseTrigger):
 
     The event payload: ``status`` (``delivered``, ``final``, ``failed``, ``timeout`` or
     ``error``), ``report`` (:meth:`DeliveryReport.to_dict`, numbers masked), ``message``.
+    The callback receiver may fire one more kind for it, ``reported``
+    (:func:`callback_event`).
     """
 
     def __init__(
@@ -112,13 +117,12 @@ class EcallDeliveryTrigger(BaseTrigger):
         """Wait for the shared poller's rounds until the jobs are final or time is up."""
         import asyncio
 
-        deadline = _moment(self.deadline)
         poller = self._poller()
         waiter = poller.join(self.job_ids, _moment(self.sent_after), self.poll_interval)
         report = DeliveryReport.build(self.job_ids, {})
         try:
             while True:
-                left = None if deadline is None else _seconds_until(deadline)
+                left = self.seconds_left()
                 if left is not None and left <= 0:
                     yield self._event("timeout", report, f"still waiting: {report.summary()}")
                     return
@@ -138,9 +142,34 @@ class EcallDeliveryTrigger(BaseTrigger):
         finally:
             poller.leave(waiter)
 
+    def seconds_left(self) -> float | None:
+        """Seconds until the deadline (negative once passed); None without a deadline."""
+        deadline = _moment(self.deadline)
+        return None if deadline is None else _seconds_until(deadline)
+
     def _event(self, status: str, report: DeliveryReport, message: str) -> TriggerEvent:
         payload = {"status": status, "report": report.to_dict(), "message": message}
         return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+
+
+def callback_event(kwargs: Mapping[str, Any], job_id: str) -> dict[str, Any] | None:
+    """The event the callback receiver fires for a waiting trigger when eCall called back
+    about ``job_id`` (None: that trigger does not wait for the job).
+
+    The payload carries the trigger's own kwargs, so the resumed task can check
+    ``Api/State`` once and, if the jobs are not final yet, wait on the same trigger again
+    with the same deadline. It holds no number: task instances store their event.
+
+    :param kwargs: a waiting trigger's kwargs (its :meth:`EcallDeliveryTrigger.serialize`).
+    :param job_id: the JobID the callback named.
+    """
+    if job_id not in {str(job) for job in kwargs.get("job_ids") or ()}:
+        return None
+    return {
+        "status": REPORTED,
+        "trigger": dict(kwargs),
+        "message": f"eCall called back about job {job_id}",
+    }
 
 
 def _seconds_until(moment: datetime) -> float:

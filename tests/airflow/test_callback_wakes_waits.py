@@ -1,0 +1,224 @@
+"""A delivery notification resumes the deferred tasks waiting for its job, in a real metadata
+database; the resumed task asks ``Api/State`` once and finishes, or waits on the same trigger
+with the same deadline. (The whole path under a real scheduler and triggerer is in
+``make e2e``.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from airflow_provider_ecall import _delivery_wait as wait
+from airflow_provider_ecall._compat import DAG, AirflowFailException, AirflowSensorTimeout
+from airflow_provider_ecall.client import EcallClient, SmsMessage
+from airflow_provider_ecall.plugins.ecall import (
+    ReceiverSettings,
+    build_app,
+    wake_delivery_waits,
+)
+from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params
+from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor
+from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.compat(feature="Callbacks: delivery reports resume waits", since="3.0")
+
+TOKEN = "tok-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0"
+PHONE = "+41791112233"
+DAG_BODY = """
+    with DAG("wake_waits", schedule=None, start_date=START) as dag:
+        @task
+        def first():
+            pass
+
+        @task
+        def second():
+            pass
+
+        first() >> second()
+"""
+
+
+def _trigger(job_id: str, deadline: datetime | None = None) -> EcallDeliveryTrigger:
+    return EcallDeliveryTrigger(
+        job_ids=[job_id],
+        ecall_conn_id="ecall_default",
+        poll_interval=3600,
+        deadline=(deadline or datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+    )
+
+
+@pytest.fixture
+def waiting(load_dag: Callable[..., DAG]) -> Iterator[dict[str, Any]]:
+    """Two task instances of a real run, deferred on delivery triggers: ``first`` waits for
+    job ``j-wake``, ``second`` for job ``j-other``. Yields ``{task_id: trigger}``."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import delete
+
+    run = load_dag(DAG_BODY).test()
+    triggers = {"first": _trigger("j-wake"), "second": _trigger("j-other")}
+    with create_session() as session:
+        for ti in session.query(TaskInstance).filter(TaskInstance.run_id == run.run_id):
+            row = Trigger.from_object(triggers[ti.task_id])
+            session.add(row)
+            session.flush()
+            ti.state, ti.trigger_id = TaskInstanceState.DEFERRED, row.id
+            ti.next_method, ti.next_kwargs = "execute_complete", {}
+    yield triggers
+    with create_session() as session:
+        session.execute(delete(TaskInstance).where(TaskInstance.run_id == run.run_id))
+        session.execute(delete(Trigger))
+
+
+def _rows() -> dict[str, tuple[str, dict[str, Any] | None]]:
+    """``{task_id: (state, the event it resumed with)}`` of the deferred run."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(TaskInstance).filter(TaskInstance.dag_id == "wake_waits").all()
+        return {ti.task_id: (str(ti.state), _event_of(ti.next_kwargs)) for ti in rows}
+
+
+def _event_of(next_kwargs: object) -> dict[str, Any] | None:
+    """The resume event in a task instance's stored ``next_kwargs`` (serde-encoded on 3.3)."""
+    if not next_kwargs:
+        return None
+    try:
+        from airflow.sdk.serde import deserialize
+    except ImportError:  # 3.0 - 3.2 store it plainly
+        decoded = next_kwargs
+    else:
+        decoded = deserialize(next_kwargs)
+    event = decoded.get("event") if isinstance(decoded, dict) else None
+    return event if isinstance(event, dict) else None
+
+
+@pytest.fixture
+def receiver() -> TestClient:
+    from fastapi.testclient import TestClient
+
+    from airflow_provider_ecall._compat import record_asset_event
+
+    settings = ReceiverSettings((TOKEN,))
+    return TestClient(build_app(settings, record_asset_event, wake_delivery_waits))
+
+
+def _report(job_id: str, code: int = 8) -> str:
+    params = delivery_params(number=PHONE, result_code=code, result_text="x", job_id=job_id)
+    return callback_url(f"/callbacks/{TOKEN}/delivery", params)
+
+
+def test_a_delivery_report_resumes_only_the_task_waiting_for_its_job(
+    waiting: dict[str, EcallDeliveryTrigger], receiver: TestClient
+) -> None:
+    before = _rows()
+    assert {task: state for task, (state, _) in before.items()} == {
+        "first": "deferred",
+        "second": "deferred",
+    }
+
+    answer = receiver.get(_report("j-wake"))
+
+    # No asset is declared: the waiting task took the report, so eCall hears 200.
+    assert (answer.status_code, answer.text) == (200, "OK")
+    rows = _rows()
+    assert rows["second"] == ("deferred", None)
+    state, event = rows["first"]
+    assert state == "scheduled"
+    assert event is not None
+    assert event["status"] == "reported"
+    assert event["trigger"] == waiting["first"].serialize()[1]
+    assert PHONE not in repr(event)  # task instances store their event: no number in it
+
+
+def test_a_report_nobody_waits_for_and_no_asset_takes_is_refused_for_a_retry(
+    waiting: dict[str, EcallDeliveryTrigger], receiver: TestClient
+) -> None:
+    assert receiver.get(_report("j-unknown")).status_code == 503
+    assert {state for state, _ in _rows().values()} == {"deferred"}
+
+
+def _sent(client: EcallClient, job_id: str) -> None:
+    client.send(SmsMessage(address=PHONE, message="Report ready", job_id=job_id))
+
+
+def _event(trigger: EcallDeliveryTrigger) -> dict[str, Any]:
+    from airflow_provider_ecall.triggers._delivery import callback_event
+
+    event = callback_event(trigger.serialize()[1], trigger.job_ids[0])
+    assert event is not None
+    return event
+
+
+@pytest.mark.ecall_delivery(delay=0)
+def test_resumed_and_final_the_sensor_succeeds_after_one_status_query(
+    ecall_sandbox_connection: EcallSandbox, client: EcallClient
+) -> None:
+    _sent(client, "j-done")
+    sensor = EcallDeliverySensor(task_id="check", job_id="j-done", deferrable=True)
+    before = len(ecall_sandbox_connection.requests)
+
+    outcome = sensor.execute_complete({}, _event(_trigger("j-done")))
+
+    assert outcome["status"] == "delivered"
+    assert [r.endpoint for r in ecall_sandbox_connection.requests[before:]] == ["state"]
+
+
+@pytest.mark.ecall_delivery(delay=3600)
+def test_resumed_but_not_final_the_sensor_waits_on_with_the_same_deadline(
+    ecall_sandbox_connection: EcallSandbox, client: EcallClient
+) -> None:
+    try:
+        from airflow.sdk.exceptions import TaskDeferred
+    except ImportError:  # before 3.2
+        from airflow.exceptions import TaskDeferred  # type: ignore[no-redef]
+
+    _sent(client, "j-slow")
+    trigger = _trigger("j-slow")
+    sensor = EcallDeliverySensor(task_id="check", job_id="j-slow", deferrable=True)
+
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute_complete({}, _event(trigger))
+
+    assert deferred.value.trigger.serialize() == trigger.serialize()
+    assert deferred.value.method_name == "execute_complete"
+
+
+@pytest.mark.ecall_delivery(delay=3600)
+def test_resumed_after_the_deadline_the_wait_times_out(
+    ecall_sandbox_connection: EcallSandbox, client: EcallClient
+) -> None:
+    _sent(client, "j-late")
+    late = _trigger("j-late", datetime.now(timezone.utc) - timedelta(seconds=1))
+
+    with pytest.raises(AirflowSensorTimeout, match="not final in time"):
+        wait.resume(_event(late), lambda: client)
+
+
+def test_a_passing_status_failure_waits_on_and_a_lasting_one_fails(
+    ecall_sandbox_connection: EcallSandbox, client: EcallClient
+) -> None:
+    trigger = _trigger("j-any")
+    ecall_sandbox_connection.inject(endpoint="state", status=503, times=1)
+    again = wait.resume(_event(trigger), lambda: client)
+    assert isinstance(again, EcallDeliveryTrigger)
+    assert again.serialize() == trigger.serialize()
+
+    ecall_sandbox_connection.inject(endpoint="state", status=401, times=1)
+    with pytest.raises(AirflowFailException, match="could not be checked"):
+        wait.resume(_event(trigger), lambda: client)
+
+
+def test_a_callback_event_without_its_wait_is_a_clear_failure() -> None:
+    with pytest.raises(AirflowFailException, match="without its wait"):
+        wait.resume({"status": "reported"}, lambda: pytest.fail("no query"))
