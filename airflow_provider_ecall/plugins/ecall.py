@@ -8,17 +8,18 @@ asset event (``extra = {"from_callback": True, "payload": …}``) on the asset n
 those assets run as usual. Nothing is mounted until ``[ecall] callback_tokens`` holds a
 token (32+ characters; several, space-separated, during a rotation).
 
-A delivery notification naming a JobID also resumes every deferred task waiting for that
-job (``EcallDeliverySensor``, or a send operator's ``wait_for_delivery``, deferrable): the
-task asks ``Api/State`` once and finishes, or waits on — the callback is where the news
-usually arrives first, and the status query stays the judge.
+A callback also resumes the deferred tasks it is news for. A delivery notification naming
+a JobID resumes every task waiting for that job (``EcallDeliverySensor``, or a send
+operator's ``wait_for_delivery``, deferrable): the task asks ``Api/State`` once and
+finishes, or waits on — the callback is where the news usually arrives first, and the
+status query stays the judge. A reply resumes every ``EcallReplySensor`` it matches, as
+its trigger's own match would: replies sent to an ``Answer`` URL never reach the cache.
 
 Answers: 404 for an unknown token or kind (compared in constant time), 414 over the size
-cap, 400 for a malformed query, 200 once taken — recorded, or for a delivery notification
-also handed to a waiting task; also for a repeat, which is not taken again — and 503 when
-nothing took it (no such asset and no waiting task) or the database write fails (so a sender
-that retries can). The token is never logged; api-server access-log lines for these paths
-show ``***`` instead.
+cap, 400 for a malformed query, 200 once taken — recorded, or handed to a waiting task;
+also for a repeat, which is not taken again — and 503 when nothing took it (no such asset
+and no waiting task) or the database write fails (so a sender that retries can). The token
+is never logged; api-server access-log lines for these paths show ``***`` instead.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ if not airflow_at_least("3.0") and conf.get("ecall", "callback_tokens", fallback
 URL_PREFIX: Final = "/ecall"
 _KINDS: Final = ("reply", "delivery")
 Recorder = Callable[[str, dict[str, Any]], bool]
-Waker = Callable[[str], int]
+Waker = Callable[[dict[str, Any]], int]
 
 
 @dataclass(frozen=True)
@@ -113,23 +114,34 @@ class _HideTokens(logging.Filter):
         return True
 
 
-def wake_delivery_waits(job_id: str) -> int:
-    """Resume the deferred tasks waiting for ``job_id``'s delivery; how many there were."""
+def wake_waits(payload: dict[str, Any]) -> int:
+    """Resume the deferred tasks a callback is news for; how many there were.
+
+    A delivery notification goes to the delivery waits of its JobID (each asks ``Api/State``
+    once, see :func:`~airflow_provider_ecall._delivery_wait.resume`); a reply goes to the
+    reply waits it matches, as their own trigger's match would have.
+    """
+    if payload.get("kind") == "reply":
+        from airflow_provider_ecall.triggers._inbound import REPLY_CLASSPATH, reply_callback_event
+
+        return resume_deferred(
+            REPLY_CLASSPATH, lambda kwargs: reply_callback_event(kwargs, payload)
+        )
     from airflow_provider_ecall.triggers._delivery import CLASSPATH, callback_event
 
-    return resume_deferred(CLASSPATH, lambda kwargs: callback_event(kwargs, job_id))
-
-
-def _woken(wake: Waker, payload: dict[str, Any]) -> int:
-    """Hand a delivery notification to the waiting tasks; a failure is logged, not raised:
-    the tasks keep polling, so the news only arrives later."""
     job_id = payload.get("job_id")
-    if payload.get("kind") != "delivery" or not job_id:
+    if not job_id:
         return 0
+    return resume_deferred(CLASSPATH, lambda kwargs: callback_event(kwargs, str(job_id)))
+
+
+def _woken(wake: Waker, kind: str, key: str, payload: dict[str, Any]) -> int:
+    """Hand a callback to the waiting tasks; a failure is logged, not raised: a delivery
+    wait keeps polling, a reply is still recorded for DAGs."""
     try:
-        return wake(str(job_id))
+        return wake(payload)
     except Exception:
-        log.exception("eCall delivery callback: waiting tasks of job %s not resumed", job_id)
+        log.exception("eCall %s callback %s: waiting tasks not resumed", kind, key)
         return 0
 
 
@@ -138,7 +150,7 @@ def build_app(settings: ReceiverSettings, record: Recorder, wake: Waker) -> Fast
 
     :param settings: tokens and asset names.
     :param record: writes one asset event; False when the asset does not exist.
-    :param wake: resumes the tasks waiting for a JobID's delivery; how many.
+    :param wake: resumes the tasks waiting for what a callback reports; how many.
     """
     from fastapi import FastAPI, Request
     from fastapi.responses import PlainTextResponse
@@ -157,7 +169,7 @@ def build_app(settings: ReceiverSettings, record: Recorder, wake: Waker) -> Fast
         except Exception:
             log.exception("eCall %s callback %s: the asset event could not be written", kind, key)
             return PlainTextResponse("Not recorded", status_code=503)
-        woken = _woken(wake, payload)
+        woken = _woken(wake, kind, key, payload)
         if not recorded and not woken:
             log.error(
                 "eCall %s callback %s: no DAG declares asset %r, no task waits", kind, key, asset
@@ -212,7 +224,7 @@ def fastapi_apps() -> list[dict[str, Any]]:
         return []
     return [
         {
-            "app": build_app(settings, record_asset_event, wake_delivery_waits),
+            "app": build_app(settings, record_asset_event, wake_waits),
             "url_prefix": URL_PREFIX,
             "name": "eCall callbacks",
         }

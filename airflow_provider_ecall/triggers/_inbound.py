@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -18,7 +18,7 @@ from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.client.responses import read_timestamp
 from airflow_provider_ecall.client.validation import international_number
 from airflow_provider_ecall.triggers._hub import HubKey, InboundHub, hub_for
-from airflow_provider_ecall.triggers._replies import InboundReply, ReplyRule
+from airflow_provider_ecall.triggers._replies import InboundReply, ReplyRule, normalize_number
 
 # Before the Airflow names: on 2.11 a DAG file importing these triggers fails at parse with
 #: this message instead of a missing base class.
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 DEFAULT_POLL_INTERVAL: Final = 30.0
 MIN_POLL_INTERVAL: Final = 1.0
 _MODULE: Final = "airflow_provider_ecall.triggers.ecall"
+#: The class path a waiting reply trigger is stored under.
+REPLY_CLASSPATH: Final = f"{_MODULE}.EcallReplyTrigger"
 
 
 class ReplyEvent(TriggerEvent):
@@ -163,7 +165,7 @@ class EcallReplyTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The class path and arguments the triggerer rebuilds this trigger from."""
-        return f"{_MODULE}.EcallReplyTrigger", {
+        return REPLY_CLASSPATH, {
             "sender_digests": self.sender_digests,
             "words": self.words,
             "since": self.since,
@@ -179,13 +181,31 @@ class EcallReplyTrigger(BaseTrigger):
             raise EcallValidationError(name, f"{value!r} is not an ISO 8601 time with an offset")
         return found
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Yield ``{"status": "reply", …}`` for the first match, or ``{"status": "timeout"}``."""
-        rule = ReplyRule(
-            tuple(self.sender_digests), tuple(self.words), self._moment("since", self.since)
-        )
+    def rule(self) -> ReplyRule:
+        """The rule a reply must meet."""
+        since = self._moment("since", self.since)
+        return ReplyRule(tuple(self.sender_digests), tuple(self.words), since)
+
+    def _deadline(self) -> datetime:
         deadline = self._moment("deadline", self.deadline)
         assert deadline is not None
+        return deadline
+
+    def takes(self, reply: InboundReply) -> bool:
+        """Whether a reply that came by callback ends this wait: it meets the rule, went to
+        the leased number the wait is limited to (if any), and came before the deadline."""
+        if datetime.now(timezone.utc) >= self._deadline():
+            return False
+        if self.mobile_number is not None and normalize_number(
+            reply.address_to or ""
+        ) != normalize_number(self.mobile_number):
+            return False
+        return self.rule().matches(reply)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Yield ``{"status": "reply", …}`` for the first match, or ``{"status": "timeout"}``."""
+        rule = self.rule()
+        deadline = self._deadline()
         hub = _hub(self.ecall_conn_id, self.mobile_number, self.poll_interval)
         async with hub.subscribe(takes_all=False, replay_since=rule.since) as subscription:
             while True:
@@ -217,3 +237,18 @@ def _match_payload(rule: ReplyRule, reply: InboundReply) -> dict[str, Any]:
         "message": reply.message,
         "timestamp": None if reply.timestamp is None else reply.timestamp.isoformat(),
     }
+
+
+def reply_callback_event(
+    kwargs: Mapping[str, Any], payload: Mapping[str, object]
+) -> dict[str, Any] | None:
+    """The event the callback receiver fires for a waiting reply trigger when a reply came
+    by callback (eCall's ``Answer`` URL): the same event as the trigger's own match, or None
+    when the reply is not the one it waits for.
+
+    :param kwargs: a waiting trigger's kwargs (:meth:`EcallReplyTrigger.serialize`).
+    :param payload: the reply callback's payload (:meth:`InboundReply.to_payload` shape).
+    """
+    trigger = EcallReplyTrigger(**{str(key): value for key, value in kwargs.items()})
+    reply = InboundReply.from_payload(payload)
+    return _match_payload(trigger.rule(), reply) if trigger.takes(reply) else None

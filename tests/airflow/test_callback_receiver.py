@@ -21,7 +21,7 @@ from airflow_provider_ecall.plugins.ecall import (
     build_app,
     fastapi_apps,
     hide_tokens,
-    wake_delivery_waits,
+    wake_waits,
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
@@ -76,7 +76,7 @@ def receiver(airflow_home: AirflowHome) -> TestClient:
     from airflow_provider_ecall._compat import record_asset_event
 
     settings = ReceiverSettings((TOKEN,))
-    return TestClient(build_app(settings, record_asset_event, wake_delivery_waits))
+    return TestClient(build_app(settings, record_asset_event, wake_waits))
 
 
 def _reply_path(message: str = "Grüezi, ACK", token: str = TOKEN, **extra: str) -> str:
@@ -216,7 +216,7 @@ def test_the_sandbox_answers_through_a_running_receiver(
 
     from airflow_provider_ecall._compat import record_asset_event
 
-    app = build_app(ReceiverSettings((TOKEN,)), record_asset_event, wake_delivery_waits)
+    app = build_app(ReceiverSettings((TOKEN,)), record_asset_event, wake_waits)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

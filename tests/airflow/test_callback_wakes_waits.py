@@ -1,7 +1,7 @@
-"""A delivery notification resumes the deferred tasks waiting for its job, in a real metadata
-database; the resumed task asks ``Api/State`` once and finishes, or waits on the same trigger
-with the same deadline. (The whole path under a real scheduler and triggerer is in
-``make e2e``.)"""
+"""Callbacks resume the deferred tasks they are news for, in a real metadata database: a
+delivery notification the tasks waiting for its job (which ask ``Api/State`` once and finish,
+or wait on the same trigger with the same deadline), a reply the reply waits it matches.
+(The whole path under a real scheduler and triggerer is in ``make e2e``.)"""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from airflow_provider_ecall.client import EcallClient, SmsMessage
 from airflow_provider_ecall.plugins.ecall import (
     ReceiverSettings,
     build_app,
-    wake_delivery_waits,
+    wake_waits,
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params
-from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor
+from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
+from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor, EcallReplySensor
 from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.compat(feature="Callbacks: delivery reports resume waits", since="3.0")
 
 TOKEN = "tok-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0"
-PHONE = "+41791112233"
+PHONE, OTHER, LEASED = "+41791112233", "+41791112244", "+41790000000"
 DAG_BODY = """
     with DAG("wake_waits", schedule=None, start_date=START) as dag:
         @task
@@ -55,9 +55,9 @@ def _trigger(job_id: str, deadline: datetime | None = None) -> EcallDeliveryTrig
 
 
 @pytest.fixture
-def waiting(load_dag: Callable[..., DAG]) -> Iterator[dict[str, Any]]:
-    """Two task instances of a real run, deferred on delivery triggers: ``first`` waits for
-    job ``j-wake``, ``second`` for job ``j-other``. Yields ``{task_id: trigger}``."""
+def defer(load_dag: Callable[..., DAG]) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Defers the two task instances of a real run (``first``, ``second``) on the triggers
+    given by task id, as the triggerer would find them."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import Trigger
     from airflow.utils.session import create_session
@@ -65,18 +65,28 @@ def waiting(load_dag: Callable[..., DAG]) -> Iterator[dict[str, Any]]:
     from sqlalchemy import delete
 
     run = load_dag(DAG_BODY).test()
-    triggers = {"first": _trigger("j-wake"), "second": _trigger("j-other")}
-    with create_session() as session:
-        for ti in session.query(TaskInstance).filter(TaskInstance.run_id == run.run_id):
-            row = Trigger.from_object(triggers[ti.task_id])
-            session.add(row)
-            session.flush()
-            ti.state, ti.trigger_id = TaskInstanceState.DEFERRED, row.id
-            ti.next_method, ti.next_kwargs = "execute_complete", {}
-    yield triggers
+
+    def put(triggers: dict[str, Any]) -> None:
+        with create_session() as session:
+            for ti in session.query(TaskInstance).filter(TaskInstance.run_id == run.run_id):
+                row = Trigger.from_object(triggers[ti.task_id])
+                session.add(row)
+                session.flush()
+                ti.state, ti.trigger_id = TaskInstanceState.DEFERRED, row.id
+                ti.next_method, ti.next_kwargs = "execute_complete", {}
+
+    yield put
     with create_session() as session:
         session.execute(delete(TaskInstance).where(TaskInstance.run_id == run.run_id))
         session.execute(delete(Trigger))
+
+
+@pytest.fixture
+def waiting(defer: Callable[[dict[str, Any]], None]) -> dict[str, EcallDeliveryTrigger]:
+    """``first`` waits for the delivery of job ``j-wake``, ``second`` for ``j-other``."""
+    triggers = {"first": _trigger("j-wake"), "second": _trigger("j-other")}
+    defer(triggers)
+    return triggers
 
 
 def _rows() -> dict[str, tuple[str, dict[str, Any] | None]]:
@@ -110,7 +120,7 @@ def receiver() -> TestClient:
     from airflow_provider_ecall._compat import record_asset_event
 
     settings = ReceiverSettings((TOKEN,))
-    return TestClient(build_app(settings, record_asset_event, wake_delivery_waits))
+    return TestClient(build_app(settings, record_asset_event, wake_waits))
 
 
 def _report(job_id: str, code: int = 8) -> str:
@@ -222,3 +232,59 @@ def test_a_passing_status_failure_waits_on_and_a_lasting_one_fails(
 def test_a_callback_event_without_its_wait_is_a_clear_failure() -> None:
     with pytest.raises(AirflowFailException, match="without its wait"):
         wait.resume({"status": "reported"}, lambda: pytest.fail("no query"))
+
+
+def _reply_wait(sender: str, **extra: Any) -> Any:
+    from airflow_provider_ecall.triggers._replies import number_digest
+    from airflow_provider_ecall.triggers.ecall import EcallReplyTrigger
+
+    deadline = datetime.now(timezone.utc) + timedelta(hours=1)
+    arguments = {"since": None, "deadline": deadline.isoformat(), **extra}
+    return EcallReplyTrigger(sender_digests=[number_digest(sender)], words=["ACK"], **arguments)
+
+
+def _reply(message: str, sender: str = PHONE, to: str = LEASED) -> str:
+    params = reply_params(address_from=sender, address_to=to, message=message, job_id="j-1")
+    return callback_url(f"/callbacks/{TOKEN}/reply", params)
+
+
+def test_a_reply_by_callback_resumes_the_reply_waits_it_matches(
+    defer: Callable[[dict[str, Any]], None], receiver: TestClient
+) -> None:
+    defer({"first": _reply_wait(PHONE), "second": _reply_wait(OTHER)})
+
+    assert receiver.get(_reply("ack, on my way")).status_code == 200
+
+    rows = _rows()
+    assert rows["second"] == ("deferred", None)
+    state, event = rows["first"]
+    assert state == "scheduled"
+    assert event is not None
+    assert (event["status"], event["message"]) == ("reply", "ack, on my way")
+    assert (event["sender"], event["sender_index"]) == ("+41******233", 0)
+    assert PHONE not in repr(event)
+    sensor = EcallReplySensor(task_id="wait", from_numbers=PHONE, words=["ACK"])
+    assert sensor.execute_complete({}, event)["message"] == "ack, on my way"
+
+
+@pytest.mark.parametrize(
+    ("wait", "message", "to"),
+    [
+        ({}, "back soon", LEASED),  # not the word
+        ({"mobile_number": "+41790000099"}, "ACK", LEASED),  # to another leased number
+        ({"deadline": "2020-01-01T00:00:00+00:00"}, "ACK", LEASED),  # after the wait ended
+    ],
+    ids=["word", "leased-number", "deadline"],
+)
+def test_a_reply_the_wait_does_not_want_leaves_it_waiting(
+    defer: Callable[[dict[str, Any]], None],
+    receiver: TestClient,
+    wait: dict[str, Any],
+    message: str,
+    to: str,
+) -> None:
+    defer({"first": _reply_wait(PHONE, **wait), "second": _reply_wait(OTHER)})
+
+    # Nobody took it and no DAG declares the reply asset: 503, so eCall may try again.
+    assert receiver.get(_reply(message, to=to)).status_code == 503
+    assert {state for state, _ in _rows().values()} == {"deferred"}
