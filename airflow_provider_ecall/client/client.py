@@ -226,7 +226,7 @@ class EcallClient:
         chunks = [recipients[i : i + size] for i in range(0, len(recipients), size)]
         base = message.job_id or uuid.uuid4().hex
         if len(chunks) == 1:
-            return [message._batch(chunks[0], base)]
+            return [message.for_batch(chunks[0], base)]
         suffix_length = len(str(len(chunks))) + 1
         if len(base) + suffix_length > check.MAX_JOB_ID_LENGTH:
             raise EcallValidationError(
@@ -234,7 +234,7 @@ class EcallClient:
                 f"must be at most {check.MAX_JOB_ID_LENGTH - suffix_length} characters when "
                 f"the recipients go out in {len(chunks)} requests (a '-N' suffix is added)",
             )
-        return [message._batch(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
+        return [message.for_batch(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
 
     def send(self, message: Message, *, skip_existing: bool = False) -> SendResult:
         """Send a message, in as many requests as its recipients need.

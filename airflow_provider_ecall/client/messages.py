@@ -99,7 +99,7 @@ class _Message:
         """The recipients, normalised, in order."""
         return tuple(self.address)
 
-    def _batch(self, recipients: tuple[str, ...], job_id: str | None) -> Self:
+    def for_batch(self, recipients: tuple[str, ...], job_id: str | None) -> Self:
         """A copy for one request of :meth:`EcallClient.plan`: recipients taken from this
         message and a JobID derived from its own, so nothing is validated again."""
         copied = copy.copy(self)  # copy.copy skips __post_init__
