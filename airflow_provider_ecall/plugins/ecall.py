@@ -19,7 +19,8 @@ Answers: 404 for an unknown token or kind (compared in constant time), 414 over 
 cap, 400 for a malformed query, 200 once taken — recorded, or handed to a waiting task;
 also for a repeat, which is not taken again — and 503 when nothing took it (no such asset
 and no waiting task) or the database write fails (so a sender that retries can). The token
-is never logged; api-server access-log lines for these paths show ``***`` instead.
+is never logged; api-server access-log lines for these paths show ``***`` instead, and no
+query.
 """
 
 from __future__ import annotations
@@ -145,6 +146,33 @@ def _woken(wake: Waker, kind: str, key: str, payload: dict[str, Any]) -> int:
         return 0
 
 
+class HiddenFromAccessLogs:
+    """The receiver as mounted: an ASGI wrapper that shows access logs the hidden path.
+
+    Airflow 3.3 logs requests with its own middleware, which reads the path and query from
+    the ASGI scope after the answer; uvicorn's access log (Airflow 3.0-3.2) reads them from
+    the same scope. So the scope Airflow passes in gets the hidden path (:func:`hide_tokens`)
+    and no query, while the receiver is called with a copy that holds them as sent.
+
+    :param app: the receiver (:func:`build_app`).
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve one ASGI connection."""
+        path = scope.get("path")
+        if scope.get("type") != "http" or not isinstance(path, str):
+            await self.app(scope, receive, send)
+            return
+        as_sent = dict(scope)
+        shown = hide_tokens(path)
+        if shown != path:
+            scope["path"], scope["raw_path"], scope["query_string"] = shown, shown.encode(), b""
+        await self.app(as_sent, receive, send)
+
+
 def build_app(settings: ReceiverSettings, record: Recorder, wake: Waker) -> FastAPI:
     """The receiver as a FastAPI app (mounted under :data:`URL_PREFIX` by Airflow).
 
@@ -224,7 +252,7 @@ def fastapi_apps() -> list[dict[str, Any]]:
         return []
     return [
         {
-            "app": build_app(settings, record_asset_event, wake_waits),
+            "app": HiddenFromAccessLogs(build_app(settings, record_asset_event, wake_waits)),
             "url_prefix": URL_PREFIX,
             "name": "eCall callbacks",
         }

@@ -189,6 +189,47 @@ def test_short_tokens_are_refused_and_no_token_mounts_nothing(
         fastapi_apps.cache_clear()
 
 
+class _AccessLog:
+    """Stands in for the structlog logger of Airflow 3.3's access-log middleware."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def info(self, event: str, **fields: Any) -> None:
+        self.lines.append({"event": event, **fields})
+
+
+@pytest.mark.usefixtures("assets")
+def test_the_access_log_middleware_of_airflow_3_3_shows_neither_token_nor_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Airflow 3.3 logs requests with its own middleware (path and query as in the ASGI scope
+    # after the answer), no longer through uvicorn's access logger.
+    access = pytest.importorskip("airflow.api_fastapi.common.http_access_log")
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    log = _AccessLog()
+    monkeypatch.setattr(access, "logger", log)
+    monkeypatch.setenv("AIRFLOW__ECALL__CALLBACK_TOKENS", TOKEN)
+    fastapi_apps.cache_clear()
+    try:
+        [plugin] = fastapi_apps()
+    finally:
+        fastapi_apps.cache_clear()
+    server = FastAPI()
+    server.add_middleware(access.HttpAccessLogMiddleware)
+    server.mount(plugin["url_prefix"], plugin["app"])  # as Airflow's init_plugins does
+    answer = TestClient(server).get(plugin["url_prefix"] + _reply_path())
+    assert answer.status_code == 200
+    [extra] = _events(REPLIES)
+    assert extra["payload"]["address_from"] == SENDER  # the receiver saw the real query
+    [line] = log.lines
+    assert (line["path"], line["query"]) == ("/ecall/callbacks/***/reply", "")
+    assert TOKEN not in str(line)
+    assert SENDER[3:] not in str(line)
+
+
 @pytest.mark.e2e
 def test_airflow_loads_the_plugin_and_mounts_the_receiver(airflow_home: AirflowHome) -> None:
     script = (
