@@ -46,10 +46,17 @@ class Deployment:
         return f"http://127.0.0.1:{self.api_port}"
 
 
-def configure(home: Path, database: str, broker: str, connections: Mapping[str, str]) -> Deployment:
+def configure(
+    home: Path,
+    database: str,
+    broker: str,
+    connections: Mapping[str, str],
+    extra: Mapping[str, str],
+) -> Deployment:
     """The environment of every Airflow process: Postgres, Celery on Redis, our DAGs only.
 
     :param connections: ``AIRFLOW_CONN_<ID>`` JSON values by connection id.
+    :param extra: more variables (the provider's settings, what the example DAGs read).
     """
     from cryptography.fernet import Fernet
 
@@ -89,6 +96,7 @@ def configure(home: Path, database: str, broker: str, connections: Mapping[str, 
     )
     for conn_id, value in connections.items():
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = value
+    env.update(extra)
     return Deployment(env, home, api_port, password)
 
 
@@ -185,6 +193,16 @@ class Api:
             time.sleep(1)
             state = self.run_state(dag_id, run_id)
         return state
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every run of the DAG, oldest first."""
+        path = f"/dags/{dag_id}/dagRuns?limit=100&order_by=run_after"
+        return list(self.call("GET", path)["dag_runs"])
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        """A task's return value (as stored: JSON)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+        return self.call("GET", path)["value"]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of the run (mapped ones once per map index)."""

@@ -41,18 +41,19 @@ def wait_until(check: Callable[[], bool], timeout: float) -> bool:
     return check()
 
 
-def _requests(sandbox: EcallSandbox, endpoint: str) -> int:
+def requests_to(sandbox: EcallSandbox, endpoint: str) -> int:
+    """How many requests the sandbox answered (or dropped) on ``endpoint``."""
     return sum(1 for request in sandbox.requests if request.endpoint == endpoint)
 
 
-def _journal(sandbox: EcallSandbox) -> str:
+def journal_line(sandbox: EcallSandbox) -> str:
     """What the sandbox accepted, in one line (recipients masked)."""
     messages = sandbox.messages
     jobs = len({message.job_id for message in messages})
     to = ",".join(sorted({mask_addresses(message.addresses) for message in messages}))
     return (
         f"{len(messages)} msg ({jobs} job id), to {to or '-'}; "
-        f"{_requests(sandbox, 'sms')} Api/Sms, {_requests(sandbox, 'state')} Api/State"
+        f"{requests_to(sandbox, 'sms')} Api/Sms, {requests_to(sandbox, 'state')} Api/State"
     )
 
 
@@ -113,20 +114,20 @@ class Scenarios:
         dag_id, sandbox = f"e2e_{name}", self.sandboxes[name]
         state = self._finished(name, dag_id)
         took = _tries(self.api, dag_id, self.runs[name])
-        asked = _requests(sandbox, "state") > 0
+        asked = requests_to(sandbox, "state") > 0
         ok = state == "success" and len(sandbox.messages) == 1 and took >= tries
         ok = ok and (asked or not state_asked)
         expected = f"1 msg, success after >= {tries} tries" + (", Api/State" if state_asked else "")
-        return Verdict(name, expected, f"{_journal(sandbox)}; run {state}, {took} tries", ok)
+        return Verdict(name, expected, f"{journal_line(sandbox)}; run {state}, {took} tries", ok)
 
     def judge_exhausted(self) -> Verdict:
         """No message through the broken endpoint; one alert through the on-call one."""
         state = self._finished("exhausted", "e2e_exhausted")
         alerts, broken = self.sandboxes["oncall"], self.sandboxes["exhausted"]
         wait_until(lambda: len(alerts.messages) >= 1, 60)
-        ok = state == "failed" and not broken.messages and _requests(broken, "sms") == 3
+        ok = state == "failed" and not broken.messages and requests_to(broken, "sms") == 3
         ok = ok and len(alerts.messages) == 1 and "failed for good" in alerts.messages[0].message
-        showed = f"task: {_journal(broken)}; alert: {len(alerts.messages)} msg; run {state}"
+        showed = f"task: {journal_line(broken)}; alert: {len(alerts.messages)} msg; run {state}"
         return Verdict("exhausted", "3 refused tries, 1 failure alert", showed, ok)
 
     def judge_callback(self, run: str, name: str, text: str, want_state: str) -> Verdict:
@@ -137,7 +138,7 @@ class Scenarios:
         wait_until(lambda: len(sandbox.messages) >= 1, 90)
         ok = state == want_state and len(sandbox.messages) == 1
         ok = ok and text in sandbox.messages[0].message
-        showed = f"{_journal(sandbox)}; run {state}"
+        showed = f"{journal_line(sandbox)}; run {state}"
         return Verdict(run, f"1 alert with '{text}'", showed, ok)
 
     def judge_rerun(self) -> Verdict:
@@ -150,7 +151,7 @@ class Scenarios:
         second = self._finished("rerun", dag_id)
         jobs = {message.job_id for message in sandbox.messages}
         ok = first == second == "success" and len(sandbox.messages) == 2 and len(jobs) == 2
-        showed = f"{_journal(sandbox)}; runs {first}, then {second}"
+        showed = f"{journal_line(sandbox)}; runs {first}, then {second}"
         return Verdict("rerun", "cleared: 2 msgs, 2 job ids", showed, ok)
 
     def judge_mapped(self) -> Verdict:
@@ -160,7 +161,7 @@ class Scenarios:
         got = sorted(address for message in sandbox.messages for address in message.addresses)
         jobs = {message.job_id for message in sandbox.messages}
         ok = state == "success" and got == sorted(MAPPED) and len(jobs) == len(MAPPED)
-        showed = f"{_journal(sandbox)}; run {state}"
+        showed = f"{journal_line(sandbox)}; run {state}"
         return Verdict("mapped", f"{len(MAPPED)} msgs, one per map index", showed, ok)
 
 
@@ -177,17 +178,23 @@ def _secrets_in(path: Path, needles: list[str]) -> list[str]:
     return [needle for needle in needles if needle in text]
 
 
-def judge_logs(paths: list[Path], password: str) -> Verdict:
-    """No component's log holds the password or any recipient's full number."""
+def judge_logs(paths: list[Path], secrets: list[str], dag_ids: list[str]) -> Verdict:
+    """No component's log holds a secret (the password, the callback tokens) or any
+    recipient's full number; and every DAG in ``dag_ids`` left a log to look at.
+    """
     national = [re.sub(r"^\+41", "", number) for number in [*NUMBERS.values(), *MAPPED]]
-    needles = [password, *national]
+    needles = [*secrets, *national]
     leaks = {str(path.name): found for path in paths if (found := _secrets_in(path, needles))}
-    showed = f"{len(paths)} log files, " + (
-        "no password, no full number"
+    folders = {part for path in paths for part in path.parts if part.startswith("dag_id=")}
+    unread = [dag_id for dag_id in dag_ids if f"dag_id={dag_id}" not in folders]
+    showed = f"{len(paths)} log files of {len(folders)} DAGs, " + (
+        "no secret, no full number"
         if not leaks
         else "LEAKS: " + "; ".join(f"{name}: {len(found)}" for name, found in leaks.items())
     )
-    return Verdict("logs", "no password, no full number", showed, not leaks)
+    if unread:
+        showed += f"; no log of {', '.join(unread)}"
+    return Verdict("logs", "no secret, no full number", showed, not leaks and not unread)
 
 
 def table(verdicts: list[Verdict]) -> str:

@@ -4,8 +4,10 @@ Starts, as processes owned by this run, on free loopback ports: a PostgreSQL clu
 (Airflow's metadata database; initdb in a temporary directory), Redis (the Celery broker),
 and Airflow's api-server, scheduler, dag-processor, triggerer and a Celery worker
 (``CeleryExecutor``). One eCall sandbox per scenario runs in this process, each with a journal.
-DAG runs are triggered through the REST API; each scenario is judged on what its sandbox
-accepted. Everything is stopped at the end, also on failure or Ctrl-C.
+DAG runs are triggered through the REST API, or by the sandbox: inbound SMS for an asset
+watcher and the escalation example, callbacks to the receiver on the api-server. Each
+scenario is judged on what its sandbox accepted. Everything is stopped at the end, also on
+failure or Ctrl-C.
 
 Logs stay in ``.e2e/run/`` (process output, Airflow's task logs, the sandbox journals).
 ``E2E_SKIP_BENCH=1`` skips the latency figures.
@@ -21,7 +23,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -38,6 +40,8 @@ from _e2e_airflow import (
     start_components,
     start_worker,
 )
+from _e2e_callbacks import Callbacks, callback_settings
+from _e2e_hearing import Background, Hearing, example_settings
 from _e2e_scenarios import Scenarios, Verdict, judge_logs, safely, table
 from _e2e_services import Processes, start_postgres, start_redis
 from e2e_numbers import BENCH_FAILURES, BENCH_PARALLEL
@@ -59,7 +63,25 @@ SANDBOXES = (
     "mapped",
     "bench_task",
     "bench_dag",
+    "watcher",
+    "ack_escalation",
 )
+#: The example DAGs (``scripts/e2e_dags/e2e_examples.py``) send through ``ecall_default``.
+DEFAULT_SANDBOX = "ack_escalation"
+#: Every DAG a scenario runs; the DAG processor must have them all before anything starts.
+DAG_IDS = (
+    "e2e_lost_answer",
+    "e2e_bench_dag",
+    "e2e_watcher",
+    "e2e_callback_reply",
+    "ecall_ack_escalation",
+)
+#: The DAGs of the hearing-back scenarios, whose logs the leak check must have read.
+HEARING_DAGS = [
+    "e2e_watcher",
+    "e2e_callback_reply",
+    "ecall_ack_escalation",
+]
 SANDBOX_USER = "e2e-user"
 
 
@@ -80,9 +102,11 @@ def start_sandboxes(stack: ExitStack, password: str) -> dict[str, EcallSandbox]:
 
 
 def connections(boxes: dict[str, EcallSandbox]) -> dict[str, str]:
-    """``ecall_<name>`` connections, one per sandbox."""
+    """``ecall_<name>`` connections, one per sandbox, and ``ecall_default``."""
+    named = {**{f"ecall_{name}": box for name, box in boxes.items()}}
+    named["ecall_default"] = boxes[DEFAULT_SANDBOX]
     return {
-        f"ecall_{name}": json.dumps(
+        conn_id: json.dumps(
             {
                 "conn_type": "ecall",
                 "host": box.base_url,
@@ -90,7 +114,7 @@ def connections(boxes: dict[str, EcallSandbox]) -> dict[str, str]:
                 "password": box.password,
             }
         )
-        for name, box in boxes.items()
+        for conn_id, box in named.items()
     }
 
 
@@ -104,12 +128,18 @@ def workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def deploy(procs: Processes, work: Path, boxes: dict[str, EcallSandbox], t0: float) -> Deployment:
-    """Postgres, Redis, ``db migrate`` and the five Airflow components."""
+def deploy(
+    procs: Processes, work: Path, boxes: dict[str, EcallSandbox], token: str, t0: float
+) -> Deployment:
+    """Postgres, Redis, ``db migrate`` and the five Airflow components.
+
+    :param token: the callback receiver's URL token.
+    """
     database = start_postgres(procs, work)
     broker = start_redis(procs, work)
     step(f"PostgreSQL and Redis up ({database.rsplit('@', 1)[1]}, {broker})", t0)
-    deployment = configure(RUN_DIR / "airflow", database, broker, connections(boxes))
+    extra = {**callback_settings(token), **example_settings()}
+    deployment = configure(RUN_DIR / "airflow", database, broker, connections(boxes), extra)
     migrate(procs, deployment)
     step("airflow db migrate done", t0)
     start_components(procs, deployment)
@@ -117,8 +147,21 @@ def deploy(procs: Processes, work: Path, boxes: dict[str, EcallSandbox], t0: flo
     return deployment
 
 
+def hearing_back(
+    deployment: Deployment, boxes: Mapping[str, EcallSandbox], callbacks: Callbacks, t0: float
+) -> Background:
+    """Start the hearing-back scenarios (issue 13), each in a thread of its own."""
+    hearing = Hearing(deployment, boxes)
+    plays = {
+        "watcher": hearing.watcher,
+        "ack_escalation": hearing.ack_escalation,
+        "callback_reply": callbacks.reply,
+    }
+    return Background(plays, lambda name: step(f"{name} done", t0))
+
+
 def scenarios(
-    procs: Processes, deployment: Deployment, plays: Scenarios, t0: float
+    procs: Processes, deployment: Deployment, plays: Scenarios, callbacks: Callbacks, t0: float
 ) -> list[Verdict]:
     """Kill a worker mid-send first (alone), then run the other scenarios side by side."""
     worker = next(proc for proc in procs.started if proc.name == "celery-worker-1")
@@ -130,7 +173,8 @@ def scenarios(
 
     problem = plays.kill_worker_mid_send(kill)
     plays.arm_and_start()
-    step("faults armed, runs triggered; waiting", t0)
+    hearing = hearing_back(deployment, plays.sandboxes, callbacks, t0)
+    step("faults armed, runs triggered, hearing-back scenarios started; waiting", t0)
     judges = {
         "lost_answer": lambda: plays.judge_single_send("lost_answer", 2, state_asked=True),
         "error_window": lambda: plays.judge_single_send("error_window", 3, state_asked=False),
@@ -151,7 +195,7 @@ def scenarios(
     verdicts = [safely(name, judge) for name, judge in judges.items()]
     if problem:
         verdicts[-1] = Verdict("worker_killed", verdicts[-1].expected, problem, False)
-    return [verdicts[-1], verdicts[-2], *verdicts[:-2]]
+    return [verdicts[-1], verdicts[-2], *verdicts[:-2], *hearing.verdicts()]
 
 
 def bench(api: Api, boxes: dict[str, EcallSandbox], home: Path, t0: float) -> list[str]:
@@ -167,22 +211,24 @@ def main() -> int:
     t0 = time.monotonic()
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     (RUN_DIR / "logs").mkdir(parents=True)
-    password = secrets.token_urlsafe(18)
+    password, token = secrets.token_urlsafe(18), secrets.token_urlsafe(32)
     procs = Processes(RUN_DIR / "logs")
     verdicts: list[Verdict] = []
     rows: list[str] = []
     with ExitStack() as stack, workdir() as work:
         stack.callback(procs.stop_all)
         boxes = start_sandboxes(stack, password)
-        deployment = deploy(procs, work, boxes, t0)
+        deployment = deploy(procs, work, boxes, token, t0)
+        callbacks = Callbacks(deployment, boxes, token)
         api = Api(deployment)
-        api.wait_for_dags(["e2e_lost_answer", "e2e_bench_dag"], 120)
+        api.wait_for_dags(list(DAG_IDS), 120)
         step("DAGs parsed", t0)
-        verdicts = scenarios(procs, deployment, Scenarios(api, boxes), t0)
+        verdicts = scenarios(procs, deployment, Scenarios(api, boxes), callbacks, t0)
         if os.environ.get("E2E_SKIP_BENCH") != "1":
             rows = bench(api, boxes, deployment.home, t0)
         step("stopping every process", t0)
-    verdicts.append(judge_logs(component_logs(RUN_DIR / "logs", RUN_DIR / "airflow"), password))
+    logs = component_logs(RUN_DIR / "logs", RUN_DIR / "airflow")
+    verdicts.append(judge_logs(logs, [password, *callbacks.secrets], HEARING_DAGS))
     print("\n" + table(verdicts))
     if rows:
         print("\n| alert | failures | median | max |\n|---|---|---|---|\n" + "\n".join(rows))

@@ -18,6 +18,13 @@ NUMBERS = {
     "rerun": "+41791110008",
     "bench_task": "+41791110009",
     "bench_dag": "+41791110010",
+    # Hearing back (issue 13): who texts in, who is paged, who is called.
+    "watcher": "+41791130001",
+    "ack_primary": "+41791130002",
+    "ack_second": "+41791130003",
+    "callback_reply": "+41791130004",
+    "delivery_wake": "+41791130005",
+    "leased": "+41791130099",
 }
 MAPPED = ["+41791120001", "+41791120002", "+41791120003"]
 #: How many failures each latency figure is taken over.

@@ -1,0 +1,99 @@
+"""The "hearing back" scenarios of ``make e2e`` (issue 13), callback side: eCall calls the
+receiver (``EcallCallbackPlugin``) on the real api-server, as the sandbox's helpers make the
+call (GET, Windows-1252, eCall's time format).
+
+- ``callback_reply``: a reply callback runs the DAG scheduled on the reply asset once; the
+  same callback again answers 200 and runs nothing; an unknown token answers 404.
+
+The tokens never appear in any component's log (``judge_logs`` greps for :attr:`secrets`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+
+from _e2e_airflow import Api, Deployment
+from _e2e_scenarios import RUN_TIMEOUT, Verdict, wait_until
+from e2e_numbers import NUMBERS
+
+from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.sandbox.callbacks import call_callback, reply_params
+
+REPLY_DAG = "e2e_callback_reply"
+REPLY_ASSET = "ecall_callback_replies"
+#: The JobID of the SMS the reply callback answers.
+REPLY_JOB = "e2e-reply-job"
+#: How long an undeclared asset (a DAG not yet synced) may answer 503 before it is a failure.
+RECORD_TIMEOUT = 60.0
+#: After the repeat, this long for a second run to show up if the repeat had made one.
+SETTLE = 10.0
+
+
+def callback_settings(token: str) -> dict[str, str]:
+    """``[ecall]`` for every process: the receiver on, with one token."""
+    return {"AIRFLOW__ECALL__CALLBACK_TOKENS": token}
+
+
+def _call_until_recorded(url: str, params: Mapping[str, str]) -> tuple[int, int]:
+    """Call until the receiver stops answering 503; ``(last status, calls made)``."""
+    deadline = time.monotonic() + RECORD_TIMEOUT
+    calls = 1
+    status = call_callback(url, params)
+    while status == 503 and time.monotonic() < deadline:
+        time.sleep(1)
+        calls += 1
+        status = call_callback(url, params)
+    return status, calls
+
+
+class Callbacks:
+    """The callback scenarios against the api-server of ``deployment``.
+
+    :param token: the configured ``[ecall] callback_tokens``.
+    """
+
+    def __init__(
+        self, deployment: Deployment, sandboxes: Mapping[str, EcallSandbox], token: str
+    ) -> None:
+        self.deployment = deployment
+        self.sandboxes = sandboxes
+        self.token = token
+        self.stranger = secrets.token_urlsafe(32)
+
+    @property
+    def secrets(self) -> list[str]:
+        """What no log may show: the token, and the unknown one the scenario tries."""
+        return [self.token, self.stranger]
+
+    def url(self, kind: str, token: str | None = None) -> str:
+        """The receiver's URL for ``kind`` (``reply`` / ``delivery``)."""
+        return f"{self.deployment.api_url}/ecall/callbacks/{token or self.token}/{kind}"
+
+    def reply(self) -> Verdict:
+        """One reply callback, the same again, one with an unknown token."""
+        api = Api(self.deployment)
+        params = reply_params(
+            address_from=NUMBERS["callback_reply"],
+            address_to=NUMBERS["leased"],
+            message="ACK",
+            job_id=REPLY_JOB,
+        )
+        first, calls = _call_until_recorded(self.url("reply"), params)
+        wait_until(lambda: len(api.runs(REPLY_DAG)) >= 1, RUN_TIMEOUT)
+        runs = api.runs(REPLY_DAG)
+        state = api.wait_run(REPLY_DAG, runs[0]["dag_run_id"], RUN_TIMEOUT) if runs else "-"
+        repeat = call_callback(self.url("reply"), params)
+        unknown = call_callback(self.url("reply", self.stranger), params)
+        time.sleep(SETTLE)
+        runs = api.runs(REPLY_DAG)
+        saw = api.xcom(REPLY_DAG, runs[0]["dag_run_id"], "replied") if runs else []
+        events = api.call("GET", f"/assets/events?name_pattern={REPLY_ASSET}")["total_entries"]
+        ok = (first, repeat, unknown) == (200, 200, 404) and len(runs) == 1 and events == 1
+        ok = ok and state == "success" and saw == [REPLY_JOB]
+        showed = (
+            f"{first} ({calls} call), repeat {repeat}, unknown token {unknown}; "
+            f"{events} asset event, {len(runs)} run ({state}) saw job {saw}"
+        )
+        return Verdict("callback_reply", "200, repeat 200, unknown 404; 1 run", showed, ok)

@@ -1,0 +1,58 @@
+"""The DAGs of the "hearing back" scenarios (issue 13): inbound SMS and eCall's callbacks as
+Airflow events, under the real scheduler, triggerer and api-server.
+
+The tasks return ids only (MessageID, JobID): the asset events' payloads carry phone numbers
+in full, and neither a task's log nor its XCom may show them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, Asset, AssetWatcher, task
+
+from airflow_provider_ecall.triggers.ecall import EcallInboundSmsTrigger
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+#: The asset the callback receiver records replies on (its default); a DAG must declare it.
+CALLBACK_REPLIES = Asset("ecall_callback_replies")
+#: Fed by an asset watcher that drains the ``watcher`` sandbox's inbound cache.
+INBOUND_SMS = Asset(
+    "e2e_inbound_sms",
+    watchers=[
+        AssetWatcher(
+            name="e2e_inbound_sms",
+            trigger=EcallInboundSmsTrigger(ecall_conn_id="ecall_watcher", poll_interval=1),
+        )
+    ],
+)
+
+
+def _dag(dag_id: str, schedule: Any = None) -> DAG:
+    return DAG(dag_id, schedule=schedule, start_date=START, catchup=False, tags=["e2e"])
+
+
+def _payload_ids(events: Any, asset: Asset, key: str) -> list[str]:
+    """``payload[key]`` of each of the run's events on ``asset``, in order."""
+    found = events[asset] if events else []
+    return [str((event.extra.get("payload") or {}).get(key)) for event in found]
+
+
+# One run per inbound SMS: the task returns the MessageIDs its run was triggered by.
+with _dag("e2e_watcher", schedule=[INBOUND_SMS]):
+
+    @task
+    def seen(triggering_asset_events: Any = None) -> list[str]:
+        return _payload_ids(triggering_asset_events, INBOUND_SMS, "message_id")
+
+    seen()
+
+# One run per reply callback the api-server recorded: the JobIDs the replies answer.
+with _dag("e2e_callback_reply", schedule=[CALLBACK_REPLIES]):
+
+    @task
+    def replied(triggering_asset_events: Any = None) -> list[str]:
+        return _payload_ids(triggering_asset_events, CALLBACK_REPLIES, "job_id")
+
+    replied()
