@@ -4,6 +4,8 @@ call (GET, Windows-1252, eCall's time format).
 
 - ``callback_reply``: a reply callback runs the DAG scheduled on the reply asset once; the
   same callback again answers 200 and runs nothing; an unknown token answers 404.
+- ``callback_delivery_wake``: a send waiting, deferred, for delivery with an hour between
+  status polls finishes soon after the delivery callback names its JobID.
 
 The tokens never appear in any component's log (``judge_logs`` greps for :attr:`secrets`).
 """
@@ -15,20 +17,25 @@ import time
 from collections.abc import Mapping
 
 from _e2e_airflow import Api, Deployment
-from _e2e_scenarios import RUN_TIMEOUT, Verdict, wait_until
+from _e2e_hearing import FINISHED_TI, ti_state
+from _e2e_scenarios import RUN_TIMEOUT, Verdict, journal_line, requests_to, wait_until
 from e2e_numbers import NUMBERS
 
 from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.sandbox.callbacks import call_callback, reply_params
+from airflow_provider_ecall.sandbox.callbacks import call_callback, delivery_params, reply_params
 
 REPLY_DAG = "e2e_callback_reply"
 REPLY_ASSET = "ecall_callback_replies"
+WAKE_DAG = "e2e_delivery_wake"
 #: The JobID of the SMS the reply callback answers.
 REPLY_JOB = "e2e-reply-job"
 #: How long an undeclared asset (a DAG not yet synced) may answer 503 before it is a failure.
 RECORD_TIMEOUT = 60.0
 #: After the repeat, this long for a second run to show up if the repeat had made one.
 SETTLE = 10.0
+#: How long the woken task may take after the delivery callback; polling alone takes an hour.
+WAKE_LIMIT = 120.0
+DELIVERED = (8, "Delivered")
 
 
 def callback_settings(token: str) -> dict[str, str]:
@@ -97,3 +104,33 @@ class Callbacks:
             f"{events} asset event, {len(runs)} run ({state}) saw job {saw}"
         )
         return Verdict("callback_reply", "200, repeat 200, unknown 404; 1 run", showed, ok)
+
+    def delivery_wake(self) -> Verdict:
+        """Once the send waits deferred and the sandbox reports it delivered, the delivery
+        callback for its JobID; the task must finish long before its next poll."""
+        api, box = Api(self.deployment), self.sandboxes["delivery_wake"]
+        run_id = api.trigger(WAKE_DAG)
+
+        def send_state() -> str | None:
+            return ti_state(api, WAKE_DAG, run_id, "send")
+
+        if not wait_until(lambda: send_state() == "deferred", RUN_TIMEOUT):
+            return Verdict("callback_delivery_wake", "-", "the send never deferred", False)
+        job_id = str(box.messages[0].job_id)
+        box.set_status(job_id, *DELIVERED)
+        params = delivery_params(
+            number=NUMBERS["delivery_wake"],
+            result_code=DELIVERED[0],
+            result_text=DELIVERED[1],
+            job_id=job_id,
+        )
+        status, _ = _call_until_recorded(self.url("delivery"), params)
+        called = time.monotonic()
+        wait_until(lambda: send_state() in FINISHED_TI, WAKE_LIMIT)
+        took = time.monotonic() - called
+        state = api.wait_run(WAKE_DAG, run_id, 30)
+        ok = status == 200 and state == "success" and took < WAKE_LIMIT
+        ok = ok and len(box.messages) == 1 and requests_to(box, "state") <= 2
+        showed = f"{journal_line(box)}; callback {status}, run {state} {took:.0f} s after it"
+        expected = f"callback 200; success within {WAKE_LIMIT:.0f} s, <= 2 Api/State"
+        return Verdict("callback_delivery_wake", expected, showed, ok)

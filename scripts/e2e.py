@@ -65,6 +65,7 @@ SANDBOXES = (
     "bench_dag",
     "watcher",
     "ack_escalation",
+    "delivery_wake",
 )
 #: The example DAGs (``scripts/e2e_dags/e2e_examples.py``) send through ``ecall_default``.
 DEFAULT_SANDBOX = "ack_escalation"
@@ -74,12 +75,16 @@ DAG_IDS = (
     "e2e_bench_dag",
     "e2e_watcher",
     "e2e_callback_reply",
+    "e2e_delivery_reports",
+    "e2e_delivery_wake",
     "ecall_ack_escalation",
 )
 #: The DAGs of the hearing-back scenarios, whose logs the leak check must have read.
 HEARING_DAGS = [
     "e2e_watcher",
     "e2e_callback_reply",
+    "e2e_delivery_reports",
+    "e2e_delivery_wake",
     "ecall_ack_escalation",
 ]
 SANDBOX_USER = "e2e-user"
@@ -156,6 +161,7 @@ def hearing_back(
         "watcher": hearing.watcher,
         "ack_escalation": hearing.ack_escalation,
         "callback_reply": callbacks.reply,
+        "callback_delivery_wake": callbacks.delivery_wake,
     }
     return Background(plays, lambda name: step(f"{name} done", t0))
 

@@ -11,12 +11,15 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, AssetWatcher, task
+from e2e_numbers import NUMBERS
 
+from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 from airflow_provider_ecall.triggers.ecall import EcallInboundSmsTrigger
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
-#: The asset the callback receiver records replies on (its default); a DAG must declare it.
+#: The assets the callback receiver records on (its defaults); a DAG must declare them.
 CALLBACK_REPLIES = Asset("ecall_callback_replies")
+DELIVERY_REPORTS = Asset("ecall_delivery_reports")
 #: Fed by an asset watcher that drains the ``watcher`` sandbox's inbound cache.
 INBOUND_SMS = Asset(
     "e2e_inbound_sms",
@@ -56,3 +59,26 @@ with _dag("e2e_callback_reply", schedule=[CALLBACK_REPLIES]):
         return _payload_ids(triggering_asset_events, CALLBACK_REPLIES, "job_id")
 
     replied()
+
+# Declares the delivery-report asset (the receiver answers 503 for an undeclared one).
+with _dag("e2e_delivery_reports", schedule=[DELIVERY_REPORTS]):
+
+    @task
+    def reported(triggering_asset_events: Any = None) -> list[str]:
+        return _payload_ids(triggering_asset_events, DELIVERY_REPORTS, "job_id")
+
+    reported()
+
+# A send that waits, deferred, for delivery; polling alone would ask again after an hour.
+# The delivery callback has to wake it.
+with _dag("e2e_delivery_wake"):
+    EcallSmsOperator(
+        task_id="send",
+        address=NUMBERS["delivery_wake"],
+        message="delivery_wake: {{ run_id }}",
+        ecall_conn_id="ecall_delivery_wake",
+        wait_for_delivery=True,
+        deferrable=True,
+        delivery_poll_interval=3600,
+        delivery_timeout=600,
+    )
