@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,3 +86,40 @@ def dags_test(dag_id: str, env: Mapping[str, str], home: Path) -> Run:
     started = time.monotonic()
     code = _airflow(["dags", "test", dag_id], env, log)
     return Run(dag_id, code, time.monotonic() - started, log)
+
+
+def commands_step(dag_id: str, env: Mapping[str, str], home: Path, expected: int) -> Run:
+    """Run ``scripts/_demo_commands.py``: the SMS in the cache through ``ecall_sms_commands``
+    (the triggerer's and the scheduler's part played in-process). Its result goes to
+    ``<dag_id>.json`` next to the log."""
+    log = home / "demo-logs" / f"{dag_id}.log"
+    script = ROOT / "scripts" / "_demo_commands.py"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        code = subprocess.call(
+            [sys.executable, str(script), str(expected), str(log.with_suffix(".json"))],
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    return Run(dag_id, code, time.monotonic() - started, log)
+
+
+def highlights(run: Run, patterns: Iterable[str]) -> list[str]:
+    """The first line part of the run's log that matches each pattern (what to show)."""
+    text = run.log.read_text(encoding="utf-8", errors="replace")
+    found = (re.search(pattern, text) for pattern in patterns)
+    return [match.group(0) for match in found if match]
+
+
+def leaks(home: Path, secrets: Iterable[str]) -> list[str]:
+    """The log files under ``home`` (the ``airflow dags test`` output and the task logs) that
+    hold any of ``secrets`` (full numbers, the password), relative to ``home``."""
+    wanted = [secret for secret in set(secrets) if secret]
+    found = []
+    for path in sorted(p for p in home.rglob("*") if p.is_file() and p.suffix in {".log", ".json"}):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if any(secret in text for secret in wanted):
+            found.append(str(path.relative_to(home)))
+    return found

@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from _demo_phones import ONCALL, UNREACHABLE
+
 from airflow_provider_ecall.client.privacy import mask_addresses
 
 #: Recipient environment variables of the example DAGs and their placeholder defaults.
@@ -60,8 +62,21 @@ def _scheduled_fax(received: Received) -> bool:
     )
 
 
-def expectations() -> list[Expected]:
-    """Every message the four example DAGs must cause (sandbox mode)."""
+def _fallback_fax(received: Received) -> bool:
+    return "1284 orders" in received.message and "SMS of this report was not delivered" in (
+        received.message
+    )
+
+
+def expectations(command_id: str | None = None) -> list[Expected]:
+    """Every message the example DAGs must cause (sandbox mode).
+
+    :param command_id: the MessageID of the allowed SMS command; its report run is expected.
+    """
+    return [*_first_four(), *_newer(command_id)]
+
+
+def _first_four() -> list[Expected]:
     oncall, voice = recipient("ECALL_ONCALL_SMS"), recipient("ECALL_ONCALL_VOICE")
     roster = os.environ.get("ECALL_ROSTER", RECIPIENTS["ECALL_ROSTER"]).split(";")
     alerting = "ecall_oncall_alerting"
@@ -100,6 +115,26 @@ def expectations() -> list[Expected]:
     ]
 
 
+def _newer(command_id: str | None) -> list[Expected]:
+    """The three newer DAGs, as the demo's phones (``_demo_phones``) make them go: the report
+    SMS is never delivered, the engineer answers the call with ACK, one command is allowed.
+    Nothing goes to the second person (``ECALL_ONCALL_SECOND``): it would be an extra."""
+    fallback, ack = "ecall_delivery_fallback", "ecall_ack_escalation"
+    return [
+        Expected(fallback, "SMS, waits: not delivered", "sms", UNREACHABLE, _contains("1284")),
+        Expected(fallback, "fax fallback", "fax", recipient("ECALL_FAX_RECIPIENTS"), _fallback_fax),
+        Expected(
+            "ecall_sms_commands",
+            "run sms__<MessageID>",
+            "sms",
+            recipient("ECALL_REPORT_RECIPIENTS"),
+            _contains("4812 rows loaded", f"Run sms__{command_id}"),
+        ),
+        Expected(ack, "page the on-call", "sms", ONCALL, _contains("Reply ACK to take it")),
+        Expected(ack, "no ACK in time: call", "voice", ONCALL, _contains("Reply A C K")),
+    ]
+
+
 def match(
     expected: Iterable[Expected], received: Iterable[Received]
 ) -> tuple[list[tuple[Expected, Received | None]], list[Received]]:
@@ -131,7 +166,7 @@ def _short(text: str, width: int) -> str:
 
 def table(pairs: list[tuple[Expected, Received | None]], extra: list[Received]) -> str:
     """The demo's result table: one row per expected (and per unexpected) message."""
-    rows = [("", "DAG", "expected", "kind", "to", "job id", "message")]
+    rows: list[tuple[str, ...]] = [("", "DAG", "expected", "kind", "to", "job id", "message")]
     for want, got in pairs:
         if got is None:
             rows.append(("MISSING", want.dag_id, want.label, want.kind, "", "", ""))
