@@ -7,6 +7,8 @@ one window over their send times, or one JobID when one job waits) and hands eac
 its share. The request runs in a worker thread (``asyncio.to_thread``), so the event loop
 never blocks on the network. When the last waiter leaves, the poller stops and forgets
 itself; nothing it holds has to survive a restart — the triggers' kwargs are the state.
+A wait that just joined gets its first answer soon (:data:`FIRST_LOOK_GAP`), not a whole
+interval later.
 
 Passing failures (timeouts, 5xx, dropped connections) back off: the pause doubles per
 failure up to :data:`MAX_BACKOFF`, and the waiters keep waiting. Any other failure (refused
@@ -31,6 +33,11 @@ log = logging.getLogger(__name__)
 
 #: The longest pause after repeated passing failures, in seconds.
 MAX_BACKOFF: Final = 600.0
+#: A new wait's first answer comes this long after the poller's previous query at the
+#: latest, not a whole interval later: its jobs may be final already (a sensor that starts
+#: after the delivery; a delivery callback that came before the task deferred). Waits that
+#: join within this gap share one query.
+FIRST_LOOK_GAP: Final = 5.0
 Found = Mapping[str, Sequence["StatusRecord"]]
 Fetch = Callable[[Sequence[str], "datetime | None", int], Found]
 
@@ -64,6 +71,11 @@ class Waiter:
         self._latest = Round(records, result.error)
         self._ready.set()
 
+    @property
+    def answered(self) -> bool:
+        """Whether a round reached this waiter yet."""
+        return self._latest is not None
+
     async def next_round(self) -> Round:
         """Wait for the next round the poller hands over."""
         await self._ready.wait()
@@ -87,6 +99,8 @@ class DeliveryPoller:
         self._on_idle = on_idle
         self._waiters: list[Waiter] = []
         self._task: asyncio.Task[None] | None = None
+        self._joined = asyncio.Event()
+        self._last_query = float("-inf")  # event-loop time the latest query started
         self.requests_made = 0  # polls started (each one window or one JobID, plus a probe)
 
     @property
@@ -98,6 +112,7 @@ class DeliveryPoller:
         """Add a waiter; the poller starts if it was idle."""
         waiter = Waiter(tuple(job_ids), sent_after, interval)
         self._waiters.append(waiter)
+        self._joined.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         return waiter
@@ -112,8 +127,7 @@ class DeliveryPoller:
         probe = 0
         try:
             while self._waiters:
-                interval = min(w.interval for w in self._waiters)
-                await asyncio.sleep(_backoff(interval, failures))
+                await self._until_due(failures)
                 if not self._waiters:
                     break
                 failures = await self._poll_once(probe, failures)
@@ -122,8 +136,28 @@ class DeliveryPoller:
             if not self._waiters and self._on_idle is not None:
                 self._on_idle()
 
+    async def _until_due(self, failures: int) -> None:
+        """Sleep until the next query is due: the shortest interval (backed off after
+        failures) after the latest query, or :data:`FIRST_LOOK_GAP` after it while a wait
+        has had no answer yet; a wait joining meanwhile is taken into account."""
+        loop = asyncio.get_running_loop()
+        while self._waiters:
+            self._joined.clear()
+            interval = min(w.interval for w in self._waiters)
+            due = self._last_query + _backoff(interval, failures)
+            if failures == 0 and not all(w.answered for w in self._waiters):
+                due = min(due, self._last_query + FIRST_LOOK_GAP)
+            left = due - loop.time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._joined.wait(), timeout=left)
+            except asyncio.TimeoutError:
+                return
+
     async def _poll_once(self, probe: int, failures: int) -> int:
         """Ask once and hand out the answer; returns the new count of passing failures."""
+        self._last_query = asyncio.get_running_loop().time()
         waiters = list(self._waiters)
         jobs = sorted({job for w in waiters for job in w.job_ids})
         known = [w.sent_after for w in waiters if w.sent_after is not None]

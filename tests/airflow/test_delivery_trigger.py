@@ -130,6 +130,34 @@ def test_many_waits_share_one_poller_and_one_request_per_round(
     assert _state_requests(sandbox) - before < 30
 
 
+@pytest.mark.ecall_delivery(delay=0, never=[OTHER])
+def test_a_new_wait_gets_its_first_answer_soon_not_an_interval_later(
+    ecall_sandbox_connection: EcallSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = ecall_sandbox_connection
+    monkeypatch.setattr(_poller, "FIRST_LOOK_GAP", 0.3)
+    _send(sandbox, "pending", OTHER)
+    _send(sandbox, "done-before-the-wait", PHONE)
+    now = datetime.now(timezone.utc)
+    soon, since = (now + timedelta(seconds=2)).isoformat(), (now - timedelta(1)).isoformat()
+    before = _state_requests(sandbox)
+
+    async def main() -> list[dict[str, Any]]:
+        # An hourly wait that stays pending; then, while it waits, one on a delivered job.
+        hourly = {"poll_interval": 3600, "sent_after": since}
+        waiting = asyncio.create_task(_first_event(_trigger(["pending"], deadline=soon, **hourly)))
+        await asyncio.sleep(0.1)
+        joining = _trigger(["done-before-the-wait"], **hourly)
+        return list(await asyncio.gather(waiting, _first_event(joining)))
+
+    pending, done = asyncio.run(main())
+
+    assert done["status"] == "delivered"
+    assert pending["status"] == "timeout"
+    # The first wait's first look, then one (a window) for the wait that joined.
+    assert _state_requests(sandbox) - before == 2
+
+
 @pytest.mark.ecall_delivery(delay=0)
 def test_without_sharing_each_wait_asks_for_itself(ecall_sandbox_connection: EcallSandbox) -> None:
     for n in range(5):
