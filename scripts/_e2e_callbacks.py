@@ -6,37 +6,47 @@ call (GET, Windows-1252, eCall's time format).
   same callback again answers 200 and runs nothing; an unknown token answers 404.
 - ``callback_delivery_wake``: a send waiting, deferred, for delivery with an hour between
   status polls finishes soon after the delivery callback names its JobID.
+- ``callback_reply_wake``: of two reply waits that hear the cache hourly, the one whose rule
+  a reply callback matches finishes soon after it; the other waits on to its timeout.
 
 Every reply callback is also recorded on the reply asset, so ``callback_reply`` counts only
-the events and runs about its own JobID: another reply may run that DAG too.
+the events and runs about its own JobID: another reply (``callback_reply_wake``'s) may run
+that DAG too.
 
 The tokens never appear in any component's log (``judge_logs`` greps for :attr:`secrets`).
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from _e2e_airflow import Api, Deployment
-from _e2e_hearing import FINISHED_TI, ti_state
+from _e2e_hearing import FINISHED_TI, cache_empty, ti_state
 from _e2e_scenarios import RUN_TIMEOUT, Verdict, journal_line, requests_to, wait_until
 from e2e_numbers import NUMBERS
 
+from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import call_callback, delivery_params, reply_params
 
 REPLY_DAG = "e2e_callback_reply"
 REPLY_ASSET = "ecall_callback_replies"
 WAKE_DAG = "e2e_delivery_wake"
+REPLY_WAKE_DAG = "e2e_reply_wake"
+#: The reply that ends ``wait_ack`` (its rule: that number, the word ACK).
+REPLY_TEXT = "ack, on my way"
 #: The JobID of the SMS the reply callback answers.
 REPLY_JOB = "e2e-reply-job"
 #: How long an undeclared asset (a DAG not yet synced) may answer 503 before it is a failure.
 RECORD_TIMEOUT = 60.0
 #: After the repeat, this long for a second run to show up if the repeat had made one.
 SETTLE = 10.0
-#: How long the woken task may take after the delivery callback; polling alone takes an hour.
+#: How long the woken task may take after the callback; polling alone takes an hour.
 WAKE_LIMIT = 120.0
 DELIVERED = (8, "Delivered")
 
@@ -156,3 +166,89 @@ class Callbacks:
         showed = f"{journal_line(box)}; callback {status}, run {state} {took:.0f} s after it"
         expected = f"callback 200; success within {WAKE_LIMIT:.0f} s, <= 2 Api/State"
         return Verdict("callback_delivery_wake", expected, showed, ok)
+
+    def reply_wake(self) -> Verdict:
+        """Once both reply waits are deferred in the triggerer, a reply callback from
+        ``wait_ack``'s number: that wait must end long before its next poll; ``wait_other``
+        (another number) must stay deferred through it and end at its own timeout, skipped."""
+        api, box = Api(self.deployment), self.sandboxes["reply_wake"]
+        run_id = api.trigger(REPLY_WAKE_DAG)
+        state = functools.partial(ti_state, api, REPLY_WAKE_DAG, run_id)
+
+        def both_held() -> bool:
+            return _held_by_triggerer(api, run_id) == {"wait_ack", "wait_other"}
+
+        if not wait_until(both_held, RUN_TIMEOUT):
+            showed = f"not both in a triggerer: {state('wait_ack')}, {state('wait_other')}"
+            return Verdict("callback_reply_wake", "-", showed, False)
+        params = reply_params(
+            address_from=NUMBERS["reply_wake"], address_to=NUMBERS["leased"], message=REPLY_TEXT
+        )
+        status, _ = _call_until_recorded(self.url("reply"), params)
+        called, other_then = time.monotonic(), state("wait_other")
+        wait_until(lambda: state("wait_ack") in FINISHED_TI, WAKE_LIMIT)
+        took, ack = time.monotonic() - called, state("wait_ack")
+        got = api.xcom(REPLY_WAKE_DAG, run_id, "wait_ack") if ack == "success" else {}
+        run = api.wait_run(REPLY_WAKE_DAG, run_id, RUN_TIMEOUT)
+        seen = ReplyWake(status, ack, took, got, other_then, state("wait_other"), run, box)
+        return seen.verdict()
+
+
+def _held_by_triggerer(api: Api, run_id: str) -> set[str]:
+    """The tasks of the ``e2e_reply_wake`` run that are deferred, their trigger taken by a
+    triggerer (which has subscribed it to the inbound cache's drain, or is about to)."""
+    held = set()
+    for ti in api.task_instances(REPLY_WAKE_DAG, run_id):
+        trigger = ti.get("trigger") or {}
+        if ti["state"] == "deferred" and trigger.get("triggerer_id") is not None:
+            held.add(str(ti["task_id"]))
+    return held
+
+
+@dataclass
+class ReplyWake:
+    """What ``callback_reply_wake`` saw, to judge once the run is over.
+
+    :param status: the callback's answer.
+    :param ack: ``wait_ack``'s state once it finished (or at the limit).
+    :param took: seconds from the callback's answer to that state.
+    :param got: ``wait_ack``'s XCom.
+    :param other_then: ``wait_other``'s state right after the callback's answer.
+    :param other: its state at the end of the run.
+    :param run: the run's state.
+    :param sandbox: the waits' sandbox (its inbound cache).
+    """
+
+    status: int
+    ack: str | None
+    took: float
+    got: dict[str, Any]
+    other_then: str | None
+    other: str | None
+    run: str
+    sandbox: EcallSandbox
+
+    def verdict(self) -> Verdict:
+        """The row: the matching wait woke in time with the reply, masked; the other did not;
+        nothing came from the cache."""
+        untouched, cache = _cache_unused(self.sandbox)
+        message, sender = self.got.get("message"), self.got.get("sender")
+        ok = self.status == 200 and self.ack == "success" and self.took < WAKE_LIMIT
+        ok = ok and message == REPLY_TEXT and sender == mask_address(NUMBERS["reply_wake"])
+        ok = ok and (self.other_then, self.other, self.run) == ("deferred", "skipped", "success")
+        showed = (
+            f"callback {self.status}; wait_ack {self.ack} {self.took:.0f} s after it, XCom "
+            f"{message!r} from {sender}; wait_other {self.other_then} after it, then "
+            f"{self.other}; run {self.run}; {cache}"
+        )
+        expected = f"match: success < {WAKE_LIMIT:.0f} s; other: deferred, skipped; cache unused"
+        return Verdict("callback_reply_wake", expected, showed, ok and untouched)
+
+
+def _cache_unused(sandbox: EcallSandbox) -> tuple[bool, str]:
+    """Whether nothing was taken from the sandbox's inbound cache and it is empty (the
+    reply came only by callback); and that in words, with the drain's reads."""
+    reads, deletes = requests_to(sandbox, "cache_get"), requests_to(sandbox, "cache_delete")
+    empty = cache_empty(sandbox)
+    words = f"cache {'empty' if empty else 'NOT empty'}, {reads} reads, {deletes} deletes"
+    return empty and deletes == 0, words

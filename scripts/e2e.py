@@ -66,6 +66,7 @@ SANDBOXES = (
     "watcher",
     "ack_escalation",
     "delivery_wake",
+    "reply_wake",
 )
 #: The example DAGs (``scripts/e2e_dags/e2e_examples.py``) send through ``ecall_default``.
 DEFAULT_SANDBOX = "ack_escalation"
@@ -77,6 +78,7 @@ DAG_IDS = (
     "e2e_callback_reply",
     "e2e_delivery_reports",
     "e2e_delivery_wake",
+    "e2e_reply_wake",
     "ecall_ack_escalation",
 )
 #: The DAGs of the hearing-back scenarios, whose logs the leak check must have read.
@@ -85,6 +87,7 @@ HEARING_DAGS = [
     "e2e_callback_reply",
     "e2e_delivery_reports",
     "e2e_delivery_wake",
+    "e2e_reply_wake",
     "ecall_ack_escalation",
 ]
 SANDBOX_USER = "e2e-user"
@@ -162,6 +165,7 @@ def hearing_back(
         "ack_escalation": hearing.ack_escalation,
         "callback_reply": callbacks.reply,
         "callback_delivery_wake": callbacks.delivery_wake,
+        "callback_reply_wake": callbacks.reply_wake,
     }
     return Background(plays, lambda name: step(f"{name} done", t0))
 

@@ -14,9 +14,12 @@ from airflow.sdk import DAG, Asset, AssetWatcher, task
 from e2e_numbers import NUMBERS
 
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
+from airflow_provider_ecall.sensors.ecall import EcallReplySensor
 from airflow_provider_ecall.triggers.ecall import EcallInboundSmsTrigger
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
+#: The waits below ask eCall once an hour: only a callback can end them within the run.
+HOURLY = 3600
 #: The assets the callback receiver records on (its defaults); a DAG must declare them.
 CALLBACK_REPLIES = Asset("ecall_callback_replies")
 DELIVERY_REPORTS = Asset("ecall_delivery_reports")
@@ -79,6 +82,28 @@ with _dag("e2e_delivery_wake"):
         ecall_conn_id="ecall_delivery_wake",
         wait_for_delivery=True,
         deferrable=True,
-        delivery_poll_interval=3600,
+        delivery_poll_interval=HOURLY,
         delivery_timeout=600,
+    )
+
+# Two waits for an ACK, side by side, that hear the cache only hourly: a reply callback from
+# the first one's number has to end it; the second waits for another number, so the same
+# callback must leave it waiting until its own (short) timeout, then it is skipped.
+with _dag("e2e_reply_wake"):
+    EcallReplySensor(
+        task_id="wait_ack",
+        from_numbers=NUMBERS["reply_wake"],
+        words=["ACK"],
+        timeout=300,
+        poll_interval=HOURLY,
+        ecall_conn_id="ecall_reply_wake",
+    )
+    EcallReplySensor(
+        task_id="wait_other",
+        from_numbers=NUMBERS["reply_other"],
+        words=["ACK"],
+        timeout=45,
+        poll_interval=HOURLY,
+        soft_fail=True,
+        ecall_conn_id="ecall_reply_wake",
     )
