@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow_provider_ecall._compat import (
     AirflowFailException,
@@ -21,6 +21,9 @@ from airflow_provider_ecall._compat import (
     require_airflow,
 )
 from airflow_provider_ecall.client.errors import EcallValidationError
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,16 @@ class EcallReplySensor(BaseOperator):
         self.poll_interval = _seconds("poll_interval", poll_interval, low=1).total_seconds()
         self.soft_fail = soft_fail
         self.ecall_conn_id = ecall_conn_id
+
+    def render_template_fields(
+        self, context: Context, jinja_env: jinja2.Environment | None = None
+    ) -> None:
+        """Render as Airflow does, then register the accepted senders and the leased number
+        with the secret masker, so the rendered fields Airflow stores show ``***``."""
+        super().render_template_fields(context, jinja_env)
+        from airflow_provider_ecall._masking import mask_recipients
+
+        mask_recipients(self.from_numbers, self.mobile_number and [self.mobile_number])
 
     def _since(self, context: Context) -> datetime | None:
         from airflow_provider_ecall.client.responses import read_timestamp

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG
+from airflow_provider_ecall._compat import DAG, airflow_at_least
 from airflow_provider_ecall._masking import mask_recipients, personal
 from airflow_provider_ecall.sandbox import EcallSandbox
 from tests._airflow import redact
@@ -74,6 +74,37 @@ def test_numbers_are_absent_from_the_rendered_fields_and_the_logs(
     # Task logs: a worker's log handler redacts every line with the same masker.
     assert redact("on call tonight: +41791110001") == "on call tonight: ***"
     assert redact("+41791110009") == "+41791110009"
+
+
+@pytest.mark.skipif(not airflow_at_least("3.0"), reason="EcallReplySensor needs Airflow 3.0")
+def test_a_reply_waits_senders_are_masked_in_its_rendered_fields(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    ecall_sandbox_connection.add_inbound(
+        address_from="+41791110021", address_to="+41791110029", message="ack"
+    )
+    dag = load_dag(
+        """
+        from airflow_provider_ecall.sensors.ecall import EcallReplySensor
+
+        with DAG("private_wait", schedule=None, start_date=START,
+                 params={"oncall": "+41791110021"}) as dag:
+            EcallReplySensor(
+                task_id="wait",
+                from_numbers=["{{ params.oncall }}", "+41791110022"],
+                mobile_number="+41791110029",
+                since="2020-01-01T00:00:00+00:00",
+                poll_interval=1,
+                timeout=60,
+            )
+        """
+    )
+    assert dag.test().state == "success"  # the reply from the rendered number matched
+    stored = rendered_fields("private_wait")["wait"]
+    assert stored["from_numbers"] == ["***", "***"]
+    assert stored["mobile_number"] == "***"
+    for number in ("+41791110021", "+41791110022", "+41791110029"):
+        assert number not in repr(stored)
 
 
 def test_notifier_numbers_are_registered_with_the_masker(
