@@ -22,6 +22,7 @@ from tests._airflow import DAG_IMPORTS
 
 if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun
+    from fastapi.testclient import TestClient
 
     from airflow_provider_ecall._compat import DAG
     from tests.conftest import AirflowHome
@@ -134,3 +135,20 @@ def metrics(monkeypatch: pytest.MonkeyPatch) -> StatsSpy:
     monkeypatch.setattr(_compat, "stats", lambda: spy)
     monkeypatch.setattr("airflow_provider_ecall.notifications._delivery.stats", lambda: spy)
     return spy
+
+
+#: The callback receiver's URL token in the receiver tests (32+ characters, as required).
+CALLBACK_TOKEN = "tok-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
+
+
+@pytest.fixture
+def receiver(airflow_home: AirflowHome) -> TestClient:
+    """The callback receiver as the plugin builds it (token :data:`CALLBACK_TOKEN`), writing
+    to this session's metadata database, behind FastAPI's test client."""
+    from fastapi.testclient import TestClient
+
+    from airflow_provider_ecall._compat import record_asset_event
+    from airflow_provider_ecall.plugins.ecall import ReceiverSettings, build_app, wake_waits
+
+    settings = ReceiverSettings((CALLBACK_TOKEN,))
+    return TestClient(build_app(settings, record_asset_event, wake_waits))

@@ -25,13 +25,13 @@ from airflow_provider_ecall.plugins.ecall import (
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
+from tests.airflow.conftest import CALLBACK_TOKEN as TOKEN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from tests.conftest import AirflowHome
 
-TOKEN = "tok-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
 SENDER = "+41791112233"
 LEASED = "+41790000000"
 REPLIES = "ecall_callback_replies"
@@ -67,16 +67,6 @@ def assets(airflow_home: AirflowHome) -> Iterator[None]:
     with create_session() as session:
         session.execute(delete(AssetEvent))
         session.execute(delete(AssetModel).where(AssetModel.name.in_([REPLIES, REPORTS])))
-
-
-@pytest.fixture
-def receiver(airflow_home: AirflowHome) -> TestClient:
-    from fastapi.testclient import TestClient
-
-    from airflow_provider_ecall._compat import record_asset_event
-
-    settings = ReceiverSettings((TOKEN,))
-    return TestClient(build_app(settings, record_asset_event, wake_waits))
 
 
 def _reply_path(message: str = "Grüezi, ACK", token: str = TOKEN, **extra: str) -> str:

@@ -19,15 +19,11 @@ from airflow_provider_ecall._compat import (
     airflow_at_least,
 )
 from airflow_provider_ecall.client import EcallClient, SmsMessage
-from airflow_provider_ecall.plugins.ecall import (
-    ReceiverSettings,
-    build_app,
-    wake_waits,
-)
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
 from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor, EcallReplySensor
 from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+from tests.airflow.conftest import CALLBACK_TOKEN as TOKEN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -40,7 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not airflow_at_least("3.0"), reason="the callback receiver needs 3.0"),
 ]
 
-TOKEN = "tok-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0"
 PHONE, OTHER, LEASED = "+41791112233", "+41791112244", "+41790000000"
 DAG_BODY = """
     with DAG("wake_waits", schedule=None, start_date=START) as dag:
@@ -122,16 +117,6 @@ def _event_of(next_kwargs: object) -> dict[str, Any] | None:
         decoded = deserialize(next_kwargs)
     event = decoded.get("event") if isinstance(decoded, dict) else None
     return event if isinstance(event, dict) else None
-
-
-@pytest.fixture
-def receiver() -> TestClient:
-    from fastapi.testclient import TestClient
-
-    from airflow_provider_ecall._compat import record_asset_event
-
-    settings = ReceiverSettings((TOKEN,))
-    return TestClient(build_app(settings, record_asset_event, wake_waits))
 
 
 def _report(job_id: str, code: int = 8) -> str:
