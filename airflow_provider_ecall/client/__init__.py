@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_ecall._lazy import lazy_attributes
+from airflow_provider_ecall.utils.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient as EcallClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, TypedDict
 
 from airflow_provider_ecall.client import validation as check
@@ -32,7 +32,7 @@ from airflow_provider_ecall.client.errors import (
     http_phrase,
 )
 from airflow_provider_ecall.client.failover import FailoverTransport, check_fallback_url
-from airflow_provider_ecall.client.messages import Message, SmsMessage
+from airflow_provider_ecall.client.messages import Message, SmsMessage, batch_job_id
 from airflow_provider_ecall.client.privacy import Form, Secret, mask_addresses
 from airflow_provider_ecall.client.responses import (
     JOB_SCHEDULED,
@@ -110,6 +110,17 @@ def _read_result(answer: Answer) -> ResultBody | None:
         if answer.status == 200:
             raise _unreadable(answer, exc) from None
         return None
+
+
+def _accepted(path: str, answer: Answer) -> ResultBody:
+    """The result of an answer that says "accepted" (HTTP 200, code 0).
+
+    :raises EcallError: any other answer, as its type (:func:`_error_for`).
+    """
+    result = _read_result(answer)
+    if answer.status != 200 or result is None or result.code != 0:
+        raise _error_for(path, answer, result)
+    return result
 
 
 def _request_summary(part: Message) -> str:
@@ -207,13 +218,6 @@ class EcallClient:
         form = Form({"UserName": self.username, "Password": self._password, **params})
         return self._transport.post(path, form)
 
-    def _checked(self, path: str, params: Mapping[str, str]) -> tuple[Answer, ResultBody]:
-        answer = self._call(path, params)
-        result = _read_result(answer)
-        if answer.status != 200 or result is None or result.code != 0:
-            raise _error_for(path, answer, result)
-        return answer, result
-
     # -- sending ---------------------------------------------------------------------------
 
     def plan(self, message: Message) -> list[Message]:
@@ -234,7 +238,9 @@ class EcallClient:
                 f"must be at most {check.MAX_JOB_ID_LENGTH - suffix_length} characters when "
                 f"the recipients go out in {len(chunks)} requests (a '-N' suffix is added)",
             )
-        return [message.for_batch(chunk, f"{base}-{n}") for n, chunk in enumerate(chunks, 1)]
+        return [
+            message.for_batch(chunk, batch_job_id(base, n)) for n, chunk in enumerate(chunks, 1)
+        ]
 
     def send(self, message: Message, *, skip_existing: bool = False) -> SendResult:
         """Send a message, in as many requests as its recipients need.
@@ -267,7 +273,8 @@ class EcallClient:
                 return BatchResult(job_id, count, None, 0, "already sent", existing)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("eCall %s: sending %s", part.endpoint, _request_summary(part))
-        answer, result = self._checked(part.endpoint, part.to_params())
+        answer = self._call(part.endpoint, part.to_params())
+        result = _accepted(part.endpoint, answer)
         if log.isEnabledFor(logging.INFO):
             log.info("eCall %s accepted %s: %s", part.endpoint, _request_summary(part), result.text)
         return BatchResult(job_id, count, answer.status, 0, result.text or "OK")
@@ -280,14 +287,16 @@ class EcallClient:
         job_id: str | None = None,
         start_date: datetime | str | None = None,
         end_date: datetime | str | None = None,
+        split: bool = True,
     ) -> tuple[StatusRecord, ...]:
         """Query ``Api/State`` by JobID, or by a time window of original send times.
 
         :param job_id: the job to look up; an unknown job gives an empty tuple.
         :param start_date: the window's start (naive = UTC), with ``end_date``.
         :param end_date: the window's end.
-        :return: one record per recipient and job. A window eCall finds too large (11701) is
-            split in halves and queried again.
+        :param split: a window eCall finds too large (11701) is split in halves and queried
+            again; False raises the 11701 ``EcallRequestError`` instead.
+        :return: one record per recipient and job.
         """
         if job_id is not None:
             if start_date is not None or end_date is not None:
@@ -297,22 +306,26 @@ class EcallClient:
             raise EcallValidationError("start_date", "give a job_id, or start_date and end_date")
         start = check.send_date(start_date, field="start_date")
         end = check.send_date(end_date, field="end_date")
+        if isinstance(end_date, datetime) and end_date.microsecond:
+            end += timedelta(seconds=1)  # whole seconds, as eCall's dates: the end rounds up
         if end <= start:
             raise EcallValidationError("end_date", "must be after start_date")
         # Halves share their boundary: a status stamped exactly there comes back twice.
         unique = {
             (r.job_id, r.address, r.status_code, r.raw_timestamp): r
-            for r in self._window(start, end, MAX_WINDOW_SPLITS)
+            for r in self._window(start, end, MAX_WINDOW_SPLITS if split else 0)
         }
         return tuple(unique.values())
 
     def _window(self, start: datetime, end: datetime, splits: int) -> tuple[StatusRecord, ...]:
+        span = int((end - start).total_seconds())
         try:
             return self._state({"StartDate": start.isoformat(), "EndDate": end.isoformat()})
         except EcallRequestError as exc:
-            if exc.result_code != TOO_MANY_STATUSES or splits == 0:
+            # eCall's dates are whole seconds: a one-second window cannot be split
+            if exc.result_code != TOO_MANY_STATUSES or splits == 0 or span < 2:
                 raise
-        middle = start + (end - start) / 2
+        middle = start + timedelta(seconds=span // 2)
         log.info("eCall Api/State: window too large, splitting at %s", middle.isoformat())
         return self._window(start, middle, splits - 1) + self._window(middle, end, splits - 1)
 
@@ -364,4 +377,6 @@ class EcallClient:
         :param message_id: the ``MessageID`` of :meth:`get_next_inbound`'s message.
         """
         checked = check.text("message_id", message_id, max_length=200, multiline=False)
-        self._checked("Api/Cache/DeleteMessage", {"MessageID": checked})
+        _accepted(
+            "Api/Cache/DeleteMessage", self._call("Api/Cache/DeleteMessage", {"MessageID": checked})
+        )

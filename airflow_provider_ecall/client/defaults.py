@@ -11,4 +11,5 @@ DEFAULT_TIMEOUT: Final = (5.0, 30.0)
 #: Recipients per request; eCall's own maximum is not published (result code 11104).
 DEFAULT_BATCH_SIZE: Final = 100
 MAX_BODY_BYTES: Final = 256 * 1024
+#: Seconds: one read timeout, or ``(connect, read)``.
 Timeout = float | tuple[float, float]

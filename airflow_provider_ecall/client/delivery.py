@@ -1,32 +1,29 @@
-"""Delivery of sent jobs: per-recipient outcomes, a verdict, and the ``Api/State`` queries
-that find them. Plain Python, no Airflow import.
+"""Delivery of sent jobs: per-recipient outcomes and a verdict. Plain Python, no Airflow
+import.
 
 - :class:`RecipientOutcome`: one recipient of one job, its number already masked, so a
   record can go to logs, XCom and trigger events as it is.
 - :class:`DeliveryReport`: every recipient of the jobs a task waits for, and whether that
   wait is over (:meth:`DeliveryReport.verdict`).
-- :func:`fetch_statuses`: the fewest queries that answer a set of jobs: by JobID for one job,
-  else one window over their send times (the client splits it on 11701).
+- :data:`WINDOW_MARGIN`: how far eCall's clock may be from ours; the query planner
+  (:mod:`airflow_provider_ecall.client.planner`) widens its windows by it.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.client.statuses import FINAL_OUTCOMES, Outcome
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall.client.client import EcallClient
     from airflow_provider_ecall.client.responses import StatusRecord
     from airflow_provider_ecall.client.results import JsonValue
 
-log = logging.getLogger(__name__)
-
+#: What a delivery wait waits for: every recipient delivered, or every recipient final.
 Require = Literal["delivered", "final"]
 Verdict = Literal["waiting", "delivered", "final", "failed"]
 REQUIRE_VALUES: Final = ("delivered", "final")
@@ -198,51 +195,3 @@ def _later(record: StatusRecord, than: StatusRecord) -> bool:
     if record.timestamp is None or than.timestamp is None:
         return True
     return record.timestamp >= than.timestamp
-
-
-def fetch_statuses(
-    client: EcallClient,
-    job_ids: Iterable[str],
-    *,
-    sent_after: datetime | None,
-    now: datetime | None = None,
-    probe: int = 0,
-) -> dict[str, tuple[StatusRecord, ...]]:
-    """Ask ``Api/State`` about several jobs with as few requests as possible.
-
-    One job: one query by JobID. Several: one window from ``sent_after`` (less a margin) to
-    now (plus a margin), split by the client when eCall answers 11701; a job the window does
-    not show (sent before ``sent_after``, or not indexed yet) is then asked by JobID, one such
-    job per call (``probe`` picks which, round-robin), so a call costs at most one window and
-    one JobID query. Without ``sent_after``, or when eCall's records name no JobID, every job
-    is asked by JobID.
-
-    :param client: the client of the connection.
-    :param job_ids: the jobs.
-    :param sent_after: no job was sent before this moment (aware), or None if unknown.
-    :param now: the current time (for tests); default now.
-    :param probe: a counter that rotates which missing job is asked by JobID.
-    :return: the records of each job that has any.
-    """
-    wanted = sorted(set(job_ids))
-    if len(wanted) <= 1 or sent_after is None:
-        return {job: records for job in wanted if (records := client.get_status(job_id=job))}
-    moment = max(now or datetime.now(timezone.utc), sent_after)
-    window = client.get_status(
-        start_date=sent_after - WINDOW_MARGIN, end_date=moment + WINDOW_MARGIN
-    )
-    if window and any(record.job_id is None for record in window):
-        log.info("eCall Api/State names no JobID in window answers: asking per JobID")
-        return fetch_statuses(client, wanted, sent_after=None)
-    chosen = set(wanted)
-    grouped: dict[str, list[StatusRecord]] = {}
-    for record in window:
-        if record.job_id in chosen:
-            grouped.setdefault(record.job_id, []).append(record)
-    missing = [job for job in wanted if job not in grouped]
-    if missing:
-        job = missing[probe % len(missing)]
-        records = client.get_status(job_id=job)
-        if records:
-            grouped[job] = list(records)
-    return {job: tuple(records) for job, records in grouped.items()}

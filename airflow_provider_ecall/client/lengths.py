@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+#: The encoding an SMS text is sent in: GSM 03.38 (7-bit) or UCS-2.
 Encoding = Literal["GSM", "UCS2"]
 
 #: GSM 03.38 default alphabet (3GPP TS 23.038, table 6.2.1), one septet each.

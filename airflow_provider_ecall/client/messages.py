@@ -5,7 +5,7 @@ builds a message by calling it. It checks every rule that can be checked locally
 value raises :class:`~airflow_provider_ecall.client.errors.EcallValidationError` and nothing
 is sent. Two build options are taken with the fields: ``truncate`` (shorten a text over the
 kind's limit instead of refusing it) and ``timezone`` (the zone a naive ``send_date`` is read
-in). :meth:`to_params` gives the exact form fields of the vendor's "Send methods" page.
+in). ``to_params()`` gives the exact form fields of the vendor's "Send methods" page.
 """
 
 from __future__ import annotations
@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The message kinds, one per eCall send endpoint.
 Kind = Literal["sms", "fax", "voice"]
+#: Recipients: one string, ``;``-separated, or a sequence of strings.
 AddressInput = str | Sequence[str]
+#: A send date: a ``datetime`` or an ISO 8601 string.
 DateInput = datetime | str
 MSG_TYPES: Final = ("Normal", "Flash")
 LANGUAGES: Final = ("DE", "FR", "IT", "EN")
@@ -122,6 +125,22 @@ class _Message:
 
     def _extra_params(self) -> dict[str, str | None]:
         return {}
+
+
+def batch_job_id(job_id: str, number: int) -> str:
+    """The JobID of request ``number`` (from 1) of a send split into batches."""
+    return f"{job_id}-{number}"
+
+
+def is_part_of(job_id: str, send: str) -> bool:
+    """Whether a JobID eCall names (in a callback or a status) is about the send ``send``:
+    its JobID, or one of the :func:`batch_job_id` a send to many recipients is split into.
+
+    >>> is_part_of("alert-2", "alert"), is_part_of("alert-x", "alert")
+    (True, False)
+    """
+    head, dash, number = job_id.rpartition("-")
+    return job_id == send or (bool(dash) and head == send and number.isdigit() and number.isascii())
 
 
 def _opt(value: object) -> str | None:
@@ -308,4 +327,5 @@ class VoiceMessage(_Message):
         return {"Language": self.language, "FromText": self.from_text}
 
 
+#: Any message the client sends.
 Message = SmsMessage | FaxMessage | VoiceMessage

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from airflow_provider_ecall.client.responses import StatusRecord
 
+#: What ``to_dict()`` results hold: values JSON and Airflow's XCom can store.
 JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 

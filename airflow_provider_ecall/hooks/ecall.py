@@ -12,24 +12,24 @@ from functools import cached_property
 from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
-from airflow_provider_ecall._compat import BaseHook, mask_secret
 from airflow_provider_ecall.client.errors import (
     EcallAuthError,
     EcallError,
     EcallValidationError,
     describe,
 )
+from airflow_provider_ecall.hooks.connection_form import CONN_FIELDS, RULES, UI_FIELD_BEHAVIOUR
+from airflow_provider_ecall.utils.compat import BaseHook, mask_secret
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from airflow_provider_ecall._kinds import FaxArguments, SmsArguments, VoiceArguments
     from airflow_provider_ecall.client.client import EcallClient, StatusQuery
     from airflow_provider_ecall.client.messages import Message
     from airflow_provider_ecall.client.responses import StatusRecord
     from airflow_provider_ecall.client.results import SendResult
-    from airflow_provider_ecall.hooks._settings import ConnectionSettings
+    from airflow_provider_ecall.hooks.settings import ConnectionSettings
+    from airflow_provider_ecall.utils.fields import FaxArguments, SmsArguments, VoiceArguments
 
 #: The JobID ``test_connection`` asks ``Api/State`` about; eCall knows no such job.
 CONNECTION_TEST_JOB_ID: Final = "airflow-connection-test"
@@ -65,7 +65,7 @@ class EcallHook(BaseHook):
         """
         # Imported here and below, not at module level: DAG files import this module on
         # every parse, and only a send needs the connection reader and the HTTP stack.
-        from airflow_provider_ecall.hooks._settings import read_settings
+        from airflow_provider_ecall.hooks.settings import read_settings
 
         conn = self.get_connection(self.ecall_conn_id)
         if conn.password:
@@ -74,19 +74,10 @@ class EcallHook(BaseHook):
 
     @cached_property
     def _client(self) -> EcallClient:
-        from airflow_provider_ecall.client.client import EcallClient
-        from airflow_provider_ecall.hooks._settings import connection_error
+        from airflow_provider_ecall.hooks.settings import client_for, connection_error
 
-        settings = self.settings
         try:
-            return EcallClient(
-                settings.base_url,
-                settings.username,
-                settings.password,
-                timeout=settings.timeout,
-                batch_size=settings.batch_size,
-                fallback_url=settings.fallback_url,
-            )
+            return client_for(self.settings)
         except EcallValidationError as exc:
             raise connection_error(self.ecall_conn_id, exc) from exc
 
@@ -124,16 +115,20 @@ class EcallHook(BaseHook):
     ) -> SendResult:
         """Send an SMS (vendor ``Api/Sms``). The fields, ``truncate`` and ``timezone`` are
         those of :class:`~airflow_provider_ecall.client.SmsMessage`; ``callback`` defaults to
-        the connection's ``default_callback``.
+        the connection's ``default_callback``. ``answer`` (or a ``notification_address``
+        entry) ``"ecall:callback"`` becomes the callback receiver's URL signed for this
+        send's JobID (:mod:`~airflow_provider_ecall.hooks._callback_urls`).
 
         :param skip_existing: do not send a JobID eCall already has.
         :raises EcallError: validation (nothing sent), refusal, or a passing failure.
         """
         from airflow_provider_ecall.client.messages import SmsMessage
+        from airflow_provider_ecall.hooks._callback_urls import put_callback_urls
 
+        put_callback_urls(fields)
         if fields.get("callback") is None:
             fields["callback"] = self.settings.default_callback
-        return self.send(SmsMessage(**fields), skip_existing=skip_existing)
+        return self.get_client().send(SmsMessage(**fields), skip_existing=skip_existing)
 
     def send_fax(
         self, *, skip_existing: bool = False, **fields: Unpack[FaxArguments]
@@ -146,7 +141,7 @@ class EcallHook(BaseHook):
         """
         from airflow_provider_ecall.client.messages import FaxMessage
 
-        return self.send(FaxMessage(**fields), skip_existing=skip_existing)
+        return self.get_client().send(FaxMessage(**fields), skip_existing=skip_existing)
 
     def send_voice(
         self, *, skip_existing: bool = False, **fields: Unpack[VoiceArguments]
@@ -159,7 +154,7 @@ class EcallHook(BaseHook):
         """
         from airflow_provider_ecall.client.messages import VoiceMessage
 
-        return self.send(VoiceMessage(**fields), skip_existing=skip_existing)
+        return self.get_client().send(VoiceMessage(**fields), skip_existing=skip_existing)
 
     def get_status(self, **query: Unpack[StatusQuery]) -> tuple[StatusRecord, ...]:
         """Query ``Api/State`` by JobID or by a window of send times (sends nothing); the
@@ -192,9 +187,9 @@ class EcallHook(BaseHook):
     def get_ui_field_behaviour(cls) -> dict[str, object]:
         """Standard form fields to hide and relabel (Airflow UIs before 3.2 read this)."""
         return {
-            "hidden_fields": list(_UI_FIELD_BEHAVIOUR["hidden-fields"]),
-            "relabeling": dict(_UI_FIELD_BEHAVIOUR["relabeling"]),
-            "placeholders": dict(_UI_FIELD_BEHAVIOUR["placeholders"]),
+            "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
+            "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
+            "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
         }
 
     @classmethod
@@ -218,13 +213,21 @@ class EcallHook(BaseHook):
             label = str
 
         widgets: dict[str, object] = {}
-        for name, spec in _CONN_FIELDS.items():
-            schema = spec["schema"]
-            integer = "integer" in schema["type"]
+        for name, spec in CONN_FIELDS.items():
+            schema, rule = spec["schema"], RULES[name]
             checks = [validators.Optional()]
-            if integer and "minimum" in schema:
-                checks.append(validators.NumberRange(min=schema["minimum"]))
-            widgets[name] = (forms.IntegerField if integer else forms.StringField)(
+            if "minimum" in schema:
+                low, high = schema["minimum"], schema["maximum"]
+                checks.append(validators.NumberRange(min=low, max=high, message=rule))
+            if "maxLength" in schema:
+                checks.append(validators.Length(max=schema["maxLength"], message=rule))
+            if "pattern" in schema:
+                checks.append(validators.Regexp(schema["pattern"], message=rule))
+            # A number is stored as one. The forms before 3.2 take string, integer, password
+            # and boolean fields only: they take whole seconds (the extra JSON, a fraction).
+            numeric = {"integer", "number"} & set(schema["type"])
+            field = forms.IntegerField if numeric else forms.StringField
+            widgets[name] = field(
                 label(spec["label"]),
                 description=spec.get("description"),
                 validators=checks,

@@ -58,7 +58,7 @@ def failed_task_ids(context: Mapping[str, object]) -> tuple[str, ...] | None:
     if not (dag_id and run_id):
         return None
     try:
-        from airflow_provider_ecall._compat import failed_tasks_in_database
+        from airflow_provider_ecall.utils.compat import failed_tasks_in_database
 
         return failed_tasks_in_database(str(dag_id), run_id)
     except Exception as exc:  # no database access in this process

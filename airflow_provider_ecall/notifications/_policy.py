@@ -11,13 +11,13 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Final, TypedDict
 
 from airflow_provider_ecall.client.errors import EcallValidationError
 
-#: Prefixes of generated alert JobIDs (+ 32 hex characters = 36, room for a batch suffix).
-ALERT_JOB_PREFIX: Final = "afa-"
+#: The prefix of storm JobIDs (+ 32 hex characters = 36, room for a batch suffix); alert
+#: JobIDs are built in :mod:`~airflow_provider_ecall.notifications.alert_ids`.
 STORM_JOB_PREFIX: Final = "afd-"
 _HEX: Final = 32
 _WINDOW: Final = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -185,22 +185,59 @@ def _digest(prefix: str, parts: Sequence[str]) -> str:
 
 def alert_job_id(facts: Sequence[str], kind: str, to: Sequence[str]) -> str:
     """The JobID of one alert: the same for every resend of it, different for another
-    task, run, try, callback state, kind or set of recipients.
+    task, run, try, callback state, kind or set of recipients. It starts with the prefix of
+    the failure it is about (``Failure.prefix`` in
+    :mod:`~airflow_provider_ecall.notifications.alert_ids`), so the watchdog's sweeper can
+    find it in eCall's records.
 
-    :param facts: DAG id, task id, run id, map index, try number, state (or reason).
+    :param facts: DAG id, task id, run id, map index, try number, state (or reason), and
+        ``"dag"`` for a DAG-level callback's alert or ``"task"`` for a task's.
     :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
     :param to: the recipients (see :func:`recipients`).
     """
-    return _digest(ALERT_JOB_PREFIX, [*facts, kind, *to])
+    from airflow_provider_ecall.notifications.alert_ids import failure_of
+
+    failure = failure_of(facts, dag_level=len(facts) > 6 and facts[6] == "dag")
+    return failure.job_id(facts, kind, to)
 
 
-def storm_job_id(key: str, window: timedelta, kind: str, to: Sequence[str], now: datetime) -> str:
-    """The JobID every alert of one ``dedup_key`` shares within one window.
+def storm_job_id(
+    key: str,
+    window: timedelta,
+    kind: str,
+    to: Sequence[str],
+    now: datetime,
+    *,
+    urgent: bool = False,
+    held_until: datetime | None = None,
+) -> str:
+    """The JobID every alert of one ``dedup_key`` shares within one period.
 
-    Windows are counted from the Unix epoch (``now`` // ``window``), so every worker agrees
-    on the window without talking to another: two alerts a moment apart across a window
-    boundary both go out.
+    The period is the dedup window ``now`` falls in, counted from the Unix epoch
+    (``now`` // ``window``), so every worker agrees on it without talking to another: two
+    alerts a moment apart across a window boundary both go out. An alert held for the end
+    of the quiet hours (``held_until``) shares the period of the whole quiet window
+    instead: a night of failures is one held alert, whatever the dedup window. Urgent
+    alerts have their own identity, so neither a held nor a non-urgent alert of the same
+    key suppresses one (they are deduplicated among themselves).
     """
-    seconds = window.total_seconds()
-    bucket = int(now.timestamp() // seconds)
-    return _digest(STORM_JOB_PREFIX, [key, str(seconds), str(bucket), kind, *to])
+    if held_until is not None:
+        period = ["held", str(int(held_until.timestamp()))]
+    else:
+        seconds = window.total_seconds()
+        period = [str(seconds), str(int(now.timestamp() // seconds))]
+    urgency = ["urgent"] if urgent else []
+    return _digest(STORM_JOB_PREFIX, [key, *urgency, *period, kind, *to])
+
+
+class Clock:
+    """Where alert policy reads the time: the wall clock. A test replaces :meth:`now` on
+    :data:`CLOCK` to walk through a night without sleeping."""
+
+    def now(self) -> datetime:
+        """The current time, aware (UTC)."""
+        return datetime.now(timezone.utc)
+
+
+#: The clock every notifier reads (quiet hours, dedup windows).
+CLOCK: Final = Clock()

@@ -13,53 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
-from airflow_provider_ecall._compat import (
+from airflow_provider_ecall.client.errors import EcallValidationError
+from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.utils.compat import (
     DAG,
     BaseNotifier,
     Context,
     airflow_at_least,
     require_airflow,
 )
-from airflow_provider_ecall._kinds import FAX, SMS, VOICE
-from airflow_provider_ecall._runtime import context_timezone
-from airflow_provider_ecall.client.errors import EcallValidationError
-from airflow_provider_ecall.hooks.ecall import EcallHook
-from airflow_provider_ecall.notifications._policy import ALERT_OPTIONS, AlertOptions, policy_from
+from airflow_provider_ecall.utils.context import context_timezone
+from airflow_provider_ecall.utils.fields import FAX, SMS, VOICE
 
 if TYPE_CHECKING:
     import jinja2
     from typing_extensions import Unpack
 
-    from airflow_provider_ecall._kinds import (
-        FaxFields,
-        KindSpec,
-        SendOptions,
-        SmsFields,
-        VoiceFields,
-    )
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput
     from airflow_provider_ecall.client.results import SendResult
+    from airflow_provider_ecall.notifications._policy import AlertOptions, AlertPolicy
+    from airflow_provider_ecall.utils.fields import KindSpec, SendOptions
 
     #: Rendered field values by name.
     Fields = dict[str, Any]
-
-    class NotifierOptions(AlertOptions, total=False):
-        """What every notifier takes besides the message fields: the connection, the
-        context (deadline alerts) and the alert policy options."""
-
-        ecall_conn_id: str
-        context: Context | None
-
-    class SmsNotifierArguments(SmsFields, NotifierOptions, total=False):
-        """The arguments of :class:`EcallSmsNotifier`."""
-
-    class FaxNotifierArguments(FaxFields, NotifierOptions, total=False):
-        """The arguments of :class:`EcallFaxNotifier`."""
-
-    class VoiceNotifierArguments(VoiceFields, NotifierOptions, total=False):
-        """The arguments of :class:`EcallVoiceNotifier`."""
 
 
 __all__ = [
@@ -75,6 +54,12 @@ __all__ = [
 #: The awaitable notifier (deadline alerts run it in the triggerer) and its first release.
 AWAITABLE_FEATURE: Final = "the awaitable notifier (deadline alerts)"
 AWAITABLE_SINCE: Final = "3.1"
+
+#: Fields whose failed template must not cost the alert, and what is done instead.
+_FALLBACKS: Final = {
+    "message": "sending the default alert text instead",
+    "dedup_key": "sending it without storm control",
+}
 
 #: ``{{ exception }}`` of a failed task whose callback got no exception from Airflow.
 ERROR_NOT_GIVEN: Final = "error not given to callbacks by this Airflow run (see the task log)"
@@ -94,11 +79,15 @@ def missing_exception(context: Context) -> str | None:
 class EcallNotifier(BaseNotifier):
     """Base of the eCall notifiers: render a copy, build the alert, send it.
 
+    Each kind's notifier takes the message fields of its kind (see the operator of the same
+    kind) and keeps each as an attribute; all text fields are templated. ``message``
+    defaults to an alert text built from the context (DAG, task, run, try, a short error,
+    the log link). The base keeps ``address`` and ``job_id`` (it checks them) and the alert
+    policy options (see docs/alerting.md):
+
     :param ecall_conn_id: the ``ecall`` connection. (templated)
-    :param fields: the message fields of the kind (see the operator of the same kind); all
-        text fields are templated. ``message`` defaults to an alert text built from the
-        context (DAG, task, run, try, a short error, the log link). Also the alert policy
-        options (see docs/alerting.md):
+    :param address: the recipients (required). (templated)
+    :param job_id: the alert's JobID; default: one derived from the failure. (templated)
     :param dedup_key: storm control: at most one alert per rendered key per
         ``dedup_window`` (default 30 minutes), across tasks, runs and workers. (templated)
     :param dedup_window: a ``timedelta``.
@@ -112,27 +101,33 @@ class EcallNotifier(BaseNotifier):
     """
 
     spec: ClassVar[KindSpec]
-
-    def __init_subclass__(cls, *, spec: KindSpec | None = None, **kwargs: Any) -> None:
-        """Set the kind of a subclass and its template fields — the text fields of the kind,
-        the connection id and the dedup key — when it names one (``EcallNotifier,
-        spec=SMS``); a subclass of a kind's notifier keeps its parent's."""
-        super().__init_subclass__(**kwargs)
-        if spec is not None:
-            cls.spec = spec
-            cls.template_fields = (*spec.templated, "ecall_conn_id", "dedup_key")
+    # The fields every kind has (each subclass assigns ``message`` and ``send_date``, with
+    # those of its kind; ``address`` and ``job_id`` are checked and kept here).
+    address: AddressInput
+    message: str | None
+    job_id: str | None
+    send_date: DateInput | None
 
     def __init__(
         self,
         *,
-        ecall_conn_id: str = EcallHook.default_conn_name,
-        context: Context | None = None,
-        **fields: object,
+        address: AddressInput,
+        job_id: str | None,
+        ecall_conn_id: str,
+        context: Context | None,
+        **options: Unpack[AlertOptions],
     ):
-        unknown = sorted(set(fields) - set(self.spec.fields) - ALERT_OPTIONS)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
-        options = {name: fields.pop(name) for name in ALERT_OPTIONS & set(fields)}
+        #: The alert policy, checked here (a typo fails the DAG parse); None: the defaults,
+        #: made at send time, so a DAG file without policy options does not import the
+        #: policy code on every parse.
+        self.policy: AlertPolicy | None = None
+        if options:
+            from airflow_provider_ecall.notifications._policy import ALERT_OPTIONS, policy_from
+
+            unknown = sorted(set(options) - ALERT_OPTIONS)
+            if unknown:
+                raise TypeError(f"{type(self).__name__} got unknown argument(s): {unknown}")
+            self.policy = policy_from(options)
         if airflow_at_least(AWAITABLE_SINCE):
             super().__init__(context)  # Deadline alerts pass the context here (triggerer)
         else:
@@ -140,14 +135,13 @@ class EcallNotifier(BaseNotifier):
                 require_airflow(AWAITABLE_FEATURE, AWAITABLE_SINCE)
             super().__init__()
         self.ecall_conn_id = ecall_conn_id
-        self.policy = policy_from(cast("AlertOptions", options))
         self.dedup_key = options.get("dedup_key")
-        if fields.get("address") in (None, "", [], ()):
+        if address in (None, "", [], ()):
             raise EcallValidationError("address", "is required: a number, list or template")
-        if self.dedup_key is not None and fields.get("job_id") is not None:
+        if self.dedup_key is not None and job_id is not None:
             raise EcallValidationError("dedup_key", "give a dedup_key or a job_id, not both")
-        for name in self.spec.fields:
-            setattr(self, name, fields.get(name))
+        self.address = address
+        self.job_id = job_id
 
     # -- copy-on-render ------------------------------------------------------------------
 
@@ -191,16 +185,17 @@ class EcallNotifier(BaseNotifier):
             try:
                 setattr(self, name, self.render_template(value, context, env))
             except Exception as exc:
-                if name != "message":
+                if name not in _FALLBACKS:
                     raise
                 self.log.error(
-                    "eCall %s alert: the message template failed (%s: %s); sending the "
-                    "default alert text instead",
+                    "eCall %s alert: the %s template failed (%s: %s); %s",
                     self.spec.kind,
+                    name,
                     type(exc).__name__,
                     exc,
+                    _FALLBACKS[name],
                 )
-                self.message = None
+                setattr(self, name, None)
 
     # -- sending -------------------------------------------------------------------------
 
@@ -212,7 +207,8 @@ class EcallNotifier(BaseNotifier):
         """
         # Imported here: DAG files import this module on every parse; alerts are built at send.
         from airflow_provider_ecall.notifications._alerts import sendable
-        from airflow_provider_ecall.notifications._delivery import Alert, alert_facts, deliver
+        from airflow_provider_ecall.notifications._dispatch import Alert, alert_facts, deliver
+        from airflow_provider_ecall.notifications._policy import policy_from
 
         fields = {name: getattr(self, name) for name in self.spec.fields}
         fields = {name: value for name, value in fields.items() if value is not None}
@@ -225,7 +221,8 @@ class EcallNotifier(BaseNotifier):
 
         key = None if self.dedup_key is None else str(self.dedup_key)
         alert = Alert(self.spec.kind, fields, key, self.ecall_conn_id)
-        deliver(send, hook, alert, self.policy, context, facts=alert_facts(context), log=self.log)
+        policy = self.policy or policy_from({})
+        deliver(send, hook, alert, policy, context, facts=alert_facts(context), log=self.log)
 
     def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         """Send the rendered fields with the hook method of this kind."""
@@ -240,7 +237,7 @@ class EcallNotifier(BaseNotifier):
         await asyncio.to_thread(self.notify, context)
 
 
-class EcallSmsNotifier(EcallNotifier, spec=SMS):
+class EcallSmsNotifier(EcallNotifier):
     """Send an SMS alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallSmsOperator` (text fields
     templated; ``message`` is always text, never a template file name) except ``truncate``:
@@ -248,36 +245,146 @@ class EcallSmsNotifier(EcallNotifier, spec=SMS):
     ``message`` defaults to a short alert: DAG, task, state, try, run, error, log link.
     """
 
-    def __init__(self, **arguments: Unpack[SmsNotifierArguments]) -> None:
-        super().__init__(**arguments)
+    spec = SMS
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "notification_address",
+        "callback",
+        "answer",
+        "msg_type",
+        "ecall_conn_id",
+        "dedup_key",
+    )
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str | None = None,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        notification_address: AddressInput | None = None,
+        notification_level: int | str | None = None,
+        callback: str | None = None,
+        answer: str | None = None,
+        msg_type: str | None = None,
+        no_log: bool = False,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **options: Unpack[AlertOptions],
+    ) -> None:
+        super().__init__(
+            address=address, job_id=job_id, ecall_conn_id=ecall_conn_id, context=context, **options
+        )
+        self.message = message
+        self.send_date = send_date
+        self.notification_address = notification_address
+        self.notification_level = notification_level
+        self.callback = callback
+        self.answer = answer
+        self.msg_type = msg_type
+        self.no_log = no_log
 
     def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_sms(**fields, **options)
 
 
-class EcallFaxNotifier(EcallNotifier, spec=FAX):
+class EcallFaxNotifier(EcallNotifier):
     """Send a fax alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallFaxOperator` (text fields
     templated, ``message`` never a file name); ``message`` defaults to a full alert page
     with the error at length.
     """
 
-    def __init__(self, **arguments: Unpack[FaxNotifierArguments]) -> None:
-        super().__init__(**arguments)
+    spec = FAX
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "calling_number",
+        "subject",
+        "header_id",
+        "header_info",
+        "ecall_conn_id",
+        "dedup_key",
+    )
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str | None = None,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        calling_number: str | None = None,
+        subject: str | None = None,
+        header_id: str | None = None,
+        header_info: str | None = None,
+        number_of_retries: int | str | None = None,
+        retry_interval_in_minutes: int | str | None = None,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **options: Unpack[AlertOptions],
+    ) -> None:
+        super().__init__(
+            address=address, job_id=job_id, ecall_conn_id=ecall_conn_id, context=context, **options
+        )
+        self.message = message
+        self.send_date = send_date
+        self.calling_number = calling_number
+        self.subject = subject
+        self.header_id = header_id
+        self.header_info = header_info
+        self.number_of_retries = number_of_retries
+        self.retry_interval_in_minutes = retry_interval_in_minutes
 
     def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_fax(**fields, **options)
 
 
-class EcallVoiceNotifier(EcallNotifier, spec=VOICE):
+class EcallVoiceNotifier(EcallNotifier):
     """Call with a spoken alert. Takes the arguments of
     :class:`~airflow_provider_ecall.operators.ecall.EcallVoiceOperator` (text fields
     templated, ``message`` never a file name); ``message`` defaults to a short spoken
     alert without links.
     """
 
-    def __init__(self, **arguments: Unpack[VoiceNotifierArguments]) -> None:
-        super().__init__(**arguments)
+    spec = VOICE
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "language",
+        "from_text",
+        "ecall_conn_id",
+        "dedup_key",
+    )
+
+    def __init__(
+        self,
+        *,
+        address: AddressInput,
+        message: str | None = None,
+        job_id: str | None = None,
+        send_date: DateInput | None = None,
+        language: str | None = None,
+        from_text: str | None = None,
+        ecall_conn_id: str = EcallHook.default_conn_name,
+        context: Context | None = None,
+        **options: Unpack[AlertOptions],
+    ) -> None:
+        super().__init__(
+            address=address, job_id=job_id, ecall_conn_id=ecall_conn_id, context=context, **options
+        )
+        self.message = message
+        self.send_date = send_date
+        self.language = language
+        self.from_text = from_text
 
     def _send(self, hook: EcallHook, fields: Fields, **options: Unpack[SendOptions]) -> SendResult:
         return hook.send_voice(**fields, **options)

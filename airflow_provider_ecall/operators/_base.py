@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from airflow_provider_ecall._compat import AirflowFailException, BaseOperator, Context
-from airflow_provider_ecall._runtime import context_timezone, first_try_of_series, task_job_id
 from airflow_provider_ecall.client.errors import EcallError, EcallValidationError
+from airflow_provider_ecall.delivery.terms import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT
 from airflow_provider_ecall.hooks.ecall import EcallHook
-from airflow_provider_ecall.operators._waiting import (
-    DEFAULT_DELIVERY_POLL_INTERVAL,
-    DEFAULT_DELIVERY_TIMEOUT,
-    DeliveryWait,
-)
+from airflow_provider_ecall.operators._waiting import DeliveryWait
+from airflow_provider_ecall.utils.compat import AirflowFailException, BaseOperator, Context
+from airflow_provider_ecall.utils.context import context_timezone, first_try_of_series, task_job_id
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import timedelta
 
     import jinja2
-    from typing_extensions import Unpack
 
-    from airflow_provider_ecall._kinds import KindSpec, SendOptions
+    from airflow_provider_ecall.client.messages import AddressInput, DateInput
     from airflow_provider_ecall.client.results import JsonValue, SendResult
+    from airflow_provider_ecall.utils.fields import KindSpec
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +45,8 @@ def final_failure(kind: str, exc: EcallError) -> AirflowFailException | None:
 class EcallSendOperator(BaseOperator):
     """Base of the eCall operators: renders the message fields, sends them in one hook call.
 
-    Subclasses set :attr:`spec`, keep their fields with :meth:`_keep_fields` and send them
-    with :meth:`_send` (the hook method of their kind).
+    Subclasses set ``spec`` and their literal ``template_fields``, take the fields of
+    their kind as keyword arguments and keep each as an attribute of the same name.
 
     :param ecall_conn_id: the ``ecall`` connection. (templated)
     :param truncate: shorten a text over its kind's limit (SMS: the vendor's 10 pages; fax
@@ -68,6 +65,13 @@ class EcallSendOperator(BaseOperator):
     """
 
     spec: ClassVar[KindSpec]
+    #: The hook method that sends the kind (``EcallHook.send_sms``, …).
+    send_with: ClassVar[Callable[..., SendResult]]
+    # The fields every kind has (each subclass assigns them, with those of its kind).
+    address: AddressInput
+    message: str
+    job_id: str | None
+    send_date: DateInput | None
     template_ext = (".txt", ".j2")
     ui_color = "#c8e6f5"
 
@@ -78,8 +82,8 @@ class EcallSendOperator(BaseOperator):
         truncate: bool = False,
         mask_recipients: bool = True,
         wait_for_delivery: bool = False,
-        delivery_timeout: timedelta | float = DEFAULT_DELIVERY_TIMEOUT,
-        delivery_poll_interval: float = DEFAULT_DELIVERY_POLL_INTERVAL,
+        delivery_timeout: timedelta | float = DEFAULT_TIMEOUT,
+        delivery_poll_interval: float = DEFAULT_POLL_INTERVAL,
         deferrable: bool | None = None,
         **kwargs: object,
     ) -> None:
@@ -100,7 +104,7 @@ class EcallSendOperator(BaseOperator):
 
     def resolve_template_files(self) -> None:
         """Read a template file named by ``message`` (the only field that may name one)."""
-        message = getattr(self, "message", None)
+        message = self.message
         if isinstance(message, str) and message.endswith(tuple(self.template_ext)):
             env = self.get_template_env()
             try:
@@ -118,8 +122,9 @@ class EcallSendOperator(BaseOperator):
     ) -> Any:
         """Render like Airflow, except that only ``message`` may name a template file: a
         subject, address or other text that merely ends in ``.txt``/``.j2`` is rendered as
-        the text it is. A rendered address field's numbers are masked (``mask_recipients``)
-        before Airflow stores the rendered fields.
+        the text it is. A rendered recipient field's numbers, addresses and URLs (the
+        kind's :attr:`~airflow_provider_ecall.utils.fields.KindSpec.recipients`) are masked
+        (``mask_recipients``) before Airflow stores the rendered fields.
 
         This method is not told which field it renders. It relies on how Airflow calls it:
         once per template field, with that attribute's own value object
@@ -131,7 +136,7 @@ class EcallSendOperator(BaseOperator):
         Airflow stops calling it this way, ``test_only_message_may_name_a_template_file``
         (tests/airflow/test_operators.py) fails.
         """
-        rendering_message = content is getattr(self, "message", None)
+        rendering_message = content is self.message
         if (
             isinstance(content, str)
             and content.endswith(tuple(self.template_ext))
@@ -141,21 +146,16 @@ class EcallSendOperator(BaseOperator):
             rendered = self._render(env.from_string(content), context)
         else:
             rendered = super().render_template(content, context, jinja_env, seen_oids)
-        addresses = (getattr(self, "address", None), getattr(self, "notification_address", None))
-        if getattr(self, "mask_recipients", True) and any(content is f for f in addresses):
-            from airflow_provider_ecall._masking import mask_recipients
+        recipients = [getattr(self, name) for name in self.spec.recipients]
+        if self.mask_recipients and any(content is field for field in recipients):
+            from airflow_provider_ecall.utils.masking import mask_recipients
 
             mask_recipients(rendered)
         return rendered
 
-    def _keep_fields(self, given: Mapping[str, object]) -> None:
-        """Store the message fields as attributes (they are the template fields)."""
-        for name in self.spec.fields:
-            setattr(self, name, given[name])
-
     @cached_property
     def hook(self) -> EcallHook:
-        """The hook of :attr:`ecall_conn_id` (created on first use, after rendering)."""
+        """The hook of ``ecall_conn_id`` (created on first use, after rendering)."""
         return EcallHook(ecall_conn_id=self.ecall_conn_id)
 
     def execute(self, context: Context) -> dict[str, JsonValue]:
@@ -182,8 +182,9 @@ class EcallSendOperator(BaseOperator):
                 fields["job_id"],
             )
         try:
-            result = self._send(
-                fields,
+            result = type(self).send_with(
+                self.hook,
+                **fields,
                 truncate=self.truncate,
                 skip_existing=retry,
                 timezone=context_timezone(context),
@@ -214,7 +215,7 @@ class EcallSendOperator(BaseOperator):
         """Resume after the delivery trigger fired (nothing is sent again): the send result
         with its ``delivery`` outcome, or the failure; after a callback's hint that is not
         final yet, wait again."""
-        from airflow_provider_ecall._delivery_wait import resume
+        from airflow_provider_ecall.delivery.wait import resume
 
         outcome = resume(event, self.hook.get_client)
         if not isinstance(outcome, dict):
@@ -222,10 +223,6 @@ class EcallSendOperator(BaseOperator):
         ti = context["ti"]
         sent = ti.xcom_pull(task_ids=ti.task_id, key=SENT_KEY, map_indexes=ti.map_index)
         return {**(sent or {}), "delivery": outcome}
-
-    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
-        """Send the rendered fields with the hook method of this kind."""
-        raise NotImplementedError
 
     def _log_result(self, result: SendResult) -> None:
         if result.skipped:

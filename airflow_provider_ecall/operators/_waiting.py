@@ -4,24 +4,24 @@ message final, and the wait itself.
 After the send, the task either polls ``Api/State`` in the worker or (``deferrable``) defers
 to :class:`~airflow_provider_ecall.triggers.ecall.EcallDeliveryTrigger` — the same trigger
 the delivery sensor uses, so waits of many tasks (a mapped send, say) share one poller in
-the triggerer. Resuming runs ``execute_complete`` only: nothing is sent again.
+the triggerer. Resuming runs ``execute_complete`` only: nothing is sent again. The waiting
+itself, its defaults and checks belong to :mod:`airflow_provider_ecall.delivery`; this
+module only holds the operator's choice.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from airflow_provider_ecall._compat import default_deferrable
+from airflow_provider_ecall.delivery.terms import check_poll_interval, check_timeout
+from airflow_provider_ecall.utils.compat import default_deferrable
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall._compat import Context
     from airflow_provider_ecall.client.client import EcallClient
     from airflow_provider_ecall.client.results import JsonValue
-    from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
-
-DEFAULT_DELIVERY_TIMEOUT: Final = timedelta(hours=1)
-DEFAULT_DELIVERY_POLL_INTERVAL: Final = 60.0
+    from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+    from airflow_provider_ecall.utils.compat import Context
 
 
 class DeliveryWait(NamedTuple):
@@ -49,21 +49,14 @@ class DeliveryWait(NamedTuple):
         deferrable: bool | None,
     ) -> DeliveryWait:
         """Check the operator's arguments (at DAG parse)."""
-        seconds = (
-            delivery_timeout.total_seconds()
-            if isinstance(delivery_timeout, timedelta)
-            else delivery_timeout
-        )
-        if not isinstance(seconds, (int, float)) or seconds <= 0:
-            raise ValueError("delivery_timeout must be a timedelta or seconds above 0")
-        if not isinstance(delivery_poll_interval, (int, float)) or delivery_poll_interval <= 0:
-            raise ValueError("delivery_poll_interval must be seconds above 0")
+        timeout = check_timeout("delivery_timeout", delivery_timeout)
+        interval = check_poll_interval("delivery_poll_interval", delivery_poll_interval)
         chosen = default_deferrable() if deferrable is None else deferrable
-        return cls(bool(wait_for_delivery), delivery_timeout, float(delivery_poll_interval), chosen)
+        return cls(bool(wait_for_delivery), timeout, interval, chosen)
 
     def trigger(self, context: Context, conn_id: str, job_ids: list[str]) -> EcallDeliveryTrigger:
         """The trigger to defer to."""
-        from airflow_provider_ecall import _delivery_wait as wait
+        from airflow_provider_ecall.delivery import wait
 
         return wait.make_trigger(
             job_ids=job_ids,
@@ -78,7 +71,7 @@ class DeliveryWait(NamedTuple):
         self, context: Context, client: EcallClient, job_ids: list[str]
     ) -> dict[str, JsonValue]:
         """Poll in this process until the jobs are final; the delivery outcome."""
-        from airflow_provider_ecall import _delivery_wait as wait
+        from airflow_provider_ecall.delivery import wait
 
         return wait.wait_in_worker(
             client,

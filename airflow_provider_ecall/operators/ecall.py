@@ -15,15 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow_provider_ecall._kinds import FAX, SMS, VOICE
+from airflow_provider_ecall.hooks.ecall import EcallHook
 from airflow_provider_ecall.operators._base import EcallSendOperator
+from airflow_provider_ecall.utils.fields import FAX, SMS, VOICE
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from airflow_provider_ecall._kinds import SendOptions
     from airflow_provider_ecall.client.messages import AddressInput, DateInput
-    from airflow_provider_ecall.client.results import SendResult
 
 __all__ = ["EcallFaxOperator", "EcallSendOperator", "EcallSmsOperator", "EcallVoiceOperator"]
 
@@ -55,7 +52,18 @@ class EcallSmsOperator(EcallSendOperator):
     """
 
     spec = SMS
-    template_fields: Sequence[str] = (*SMS.templated, "ecall_conn_id")
+    send_with = EcallHook.send_sms
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "notification_address",
+        "callback",
+        "answer",
+        "msg_type",
+        "ecall_conn_id",
+    )
 
     def __init__(
         self,
@@ -73,10 +81,16 @@ class EcallSmsOperator(EcallSendOperator):
         **kwargs: object,
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
-        self._keep_fields(locals())
-
-    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
-        return self.hook.send_sms(**fields, **options)
+        self.address = address
+        self.message = message
+        self.job_id = job_id
+        self.send_date = send_date
+        self.notification_address = notification_address
+        self.notification_level = notification_level
+        self.callback = callback
+        self.answer = answer
+        self.msg_type = msg_type
+        self.no_log = no_log
 
 
 class EcallFaxOperator(EcallSendOperator):
@@ -99,7 +113,18 @@ class EcallFaxOperator(EcallSendOperator):
     """
 
     spec = FAX
-    template_fields: Sequence[str] = (*FAX.templated, "ecall_conn_id")
+    send_with = EcallHook.send_fax
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "calling_number",
+        "subject",
+        "header_id",
+        "header_info",
+        "ecall_conn_id",
+    )
 
     def __init__(
         self,
@@ -117,10 +142,16 @@ class EcallFaxOperator(EcallSendOperator):
         **kwargs: object,
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
-        self._keep_fields(locals())
-
-    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
-        return self.hook.send_fax(**fields, **options)
+        self.address = address
+        self.message = message
+        self.job_id = job_id
+        self.send_date = send_date
+        self.calling_number = calling_number
+        self.subject = subject
+        self.header_id = header_id
+        self.header_info = header_info
+        self.number_of_retries = number_of_retries
+        self.retry_interval_in_minutes = retry_interval_in_minutes
 
 
 class EcallVoiceOperator(EcallSendOperator):
@@ -139,7 +170,16 @@ class EcallVoiceOperator(EcallSendOperator):
     """
 
     spec = VOICE
-    template_fields: Sequence[str] = (*VOICE.templated, "ecall_conn_id")
+    send_with = EcallHook.send_voice
+    template_fields: Sequence[str] = (
+        "address",
+        "message",
+        "job_id",
+        "send_date",
+        "language",
+        "from_text",
+        "ecall_conn_id",
+    )
 
     def __init__(
         self,
@@ -153,7 +193,9 @@ class EcallVoiceOperator(EcallSendOperator):
         **kwargs: object,
     ) -> None:
         super().__init__(**cast("dict[str, Any]", kwargs))
-        self._keep_fields(locals())
-
-    def _send(self, fields: dict[str, Any], **options: Unpack[SendOptions]) -> SendResult:
-        return self.hook.send_voice(**fields, **options)
+        self.address = address
+        self.message = message
+        self.job_id = job_id
+        self.send_date = send_date
+        self.language = language
+        self.from_text = from_text

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import OrderedDict
-from collections.abc import Iterable
-from datetime import datetime
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Final, Literal
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -28,6 +29,13 @@ MIN_TOKEN_LENGTH: Final = 32
 ENCODING: Final = "cp1252"
 _TIME_FORMAT: Final = "%d.%m.%Y %H:%M:%S"
 _ZONE: Final = "Europe/Zurich"
+#: The plausible range of a callback's TimeStamp: after 2000, at most a day ahead of us.
+_EARLIEST: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_SKEW: Final = timedelta(days=1)
+_NUMBER: Final = re.compile(r"\+?[0-9]{1,20}", re.ASCII)
+_DIGITS: Final = re.compile(r"[0-9]{1,6}", re.ASCII)
+#: C0 controls and DEL (a message's line breaks and tabs aside).
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "reply": ("AddressFrom", "AddressTo", "Message", "TimeStamp"),
     "delivery": ("ResultCode", "Number", "TimeStamp"),
@@ -77,66 +85,95 @@ def _decode(raw_query: str) -> dict[str, str]:
     return found
 
 
-def _timestamp(value: str) -> str:
+def _timestamp(value: str, now: datetime) -> str:
     try:
         moment = datetime.strptime(value.strip(), _TIME_FORMAT)
     except ValueError:
         raise CallbackRefused(400, "TimeStamp must read dd.mm.yyyy hh:mm:ss") from None
-    return moment.replace(tzinfo=ZoneInfo(_ZONE)).isoformat()
+    aware = moment.replace(tzinfo=ZoneInfo(_ZONE))
+    if not _EARLIEST <= aware <= now + _SKEW:
+        raise CallbackRefused(
+            400, "TimeStamp must lie between the year 2000 and one day after the receiver's clock"
+        )
+    return aware.isoformat()
 
 
-def callback_key(kind: CallbackKind, fields: dict[str, str]) -> str:
-    """A stable id of one callback (eCall gives none): the same callback twice, same id."""
-    digest = hashlib.sha256(kind.encode())
-    for name in sorted(fields):
-        digest.update(f"\x1f{name}\x1e{fields[name]}".encode())
-    return f"cb-{digest.hexdigest()[:32]}"
+def _number(name: str, value: str) -> str:
+    """A phone number as eCall means it: an unescaped ``+`` arrives as a space."""
+    if value[:1] == " " and value[1:2].isdigit():
+        value = "+" + value[1:]
+    value = value.strip()
+    if not _NUMBER.fullmatch(value):
+        raise CallbackRefused(400, f"{name} must be a phone number: ASCII digits, a leading +")
+    return value
 
 
-def parse_callback(kind: CallbackKind, raw_query: str) -> dict[str, str | int | None]:
+def _clean(fields: dict[str, str]) -> dict[str, str]:
+    for name, value in fields.items():
+        if _CONTROL.search(value.replace("\r", "").replace("\n", "").replace("\t", "")):
+            raise CallbackRefused(400, f"{name} must not hold control characters (such as NUL)")
+    return fields
+
+
+def callback_key(kind: CallbackKind, payload: Mapping[str, object]) -> str:
+    """A stable id of one callback (eCall gives none), from its normalized fields: the same
+    callback twice — however its query was spelt — gives the same id.
+
+    :param kind: ``"reply"`` or ``"delivery"``.
+    :param payload: the parsed callback (:func:`parse_callback`), ``message_id`` aside.
+    """
+    named = {k: v for k, v in payload.items() if k != "message_id"}
+    text = json.dumps([kind, named], sort_keys=True, ensure_ascii=True)
+    return f"cb-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+
+
+def parse_callback(
+    kind: CallbackKind, raw_query: str, *, now: datetime | None = None
+) -> dict[str, str | int | None]:
     """Check one callback and turn it into an asset event payload.
 
     :param kind: ``"reply"`` or ``"delivery"`` (the route it came to).
     :param raw_query: the URL's query as received (still percent-encoded).
+    :param now: the receiver's clock (default: now), which a TimeStamp may not pass by
+        more than a day.
     :return: for a reply the same payload as ``EcallInboundSmsTrigger``'s events (with
         ``source`` ``"callback"`` and ``job_id``); for a delivery notification ``job_id``,
         ``number``, ``result_code``, ``result_text``, ``timestamp``. ``message_id`` is
         :func:`callback_key`.
-    :raises CallbackRefused: too large, not Windows-1252, a parameter missing, repeated or
-        malformed.
+    :raises CallbackRefused: too large, not Windows-1252, a parameter missing, repeated,
+        holding a control character, or malformed.
     """
-    fields = _decode(raw_query)
+    fields = _clean(_decode(raw_query))
     for name in _REQUIRED[kind]:
         if not fields.get(name, "").strip():
             raise CallbackRefused(400, f"{name} is required for a {kind} callback")
-    timestamp = _timestamp(fields["TimeStamp"])
-    key = callback_key(kind, {k: v for k, v in fields.items() if k in _KNOWN})
-    job_id = fields.get("JobID") or None
+    timestamp = _timestamp(fields["TimeStamp"], now or datetime.now(timezone.utc))
+    job_id = fields.get("JobID", "").strip() or None
+    payload: dict[str, str | int | None]
     if kind == "reply":
-        return {
+        payload = {
             "kind": "reply",
-            "message_id": key,
             "message": fields["Message"],
-            "address_from": fields["AddressFrom"].strip(),
-            "address_to": fields["AddressTo"].strip(),
+            "address_from": _number("AddressFrom", fields["AddressFrom"]),
+            "address_to": _number("AddressTo", fields["AddressTo"]),
             "timestamp": timestamp,
             "source": "callback",
             "job_id": job_id,
         }
-    try:
-        code = int(fields["ResultCode"])
-    except ValueError:
-        raise CallbackRefused(400, "ResultCode must be a whole number") from None
-    return {
-        "kind": "delivery",
-        "message_id": key,
-        "job_id": job_id,
-        "number": fields["Number"].strip(),
-        "result_code": code,
-        "result_text": fields.get("ResultText") or None,
-        "timestamp": timestamp,
-        "source": "callback",
-    }
+    else:
+        code = fields["ResultCode"].strip()
+        if not _DIGITS.fullmatch(code):
+            raise CallbackRefused(400, "ResultCode must be a whole number (ASCII digits)")
+        payload = {
+            "kind": "delivery",
+            "job_id": job_id,
+            "number": _number("Number", fields["Number"]),
+            "result_code": int(code),
+            "result_text": fields.get("ResultText", "").strip() or None,
+            "timestamp": timestamp,
+            "source": "callback",
+        }
+    return {"message_id": callback_key(kind, payload), **payload}
 
 
 def token_matches(given: str, tokens: Iterable[str]) -> bool:
@@ -162,25 +199,3 @@ def read_tokens(setting: str) -> tuple[str, ...]:
                 "characters; use e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
     return tokens
-
-
-class RecentKeys:
-    """The ids of recently recorded callbacks, so a repeat is answered 200 and not recorded
-    twice (per api-server process; consumers de-duplicate on ``message_id`` beyond that).
-
-    :param limit: how many ids to keep.
-    """
-
-    def __init__(self, limit: int = 10_000) -> None:
-        self._limit = limit
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def add(self, key: str) -> None:
-        """Remember one id (the oldest is forgotten beyond the limit)."""
-        self._keys[key] = None
-        self._keys.move_to_end(key)
-        while len(self._keys) > self._limit:
-            self._keys.popitem(last=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_ecall._lazy import lazy_attributes
+from airflow_provider_ecall.utils.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.sandbox.delivery import DeliveryBehaviour

@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from airflow_provider_ecall.sandbox import bodies, delivery
@@ -118,12 +118,18 @@ class SandboxApp:
         self.state = state
         self.echo = echo
         self.progress = progress or DeliveryProgress()
+        #: Seconds the sandbox's clock runs ahead of the real one (:meth:`now`).
+        self.clock_offset = 0.0
         self._routes: dict[str, Callable[[dict[str, str]], Reply]] = {
             "state": self.query_state,
             "cache_get": self.cache_get,
             "cache_delete": self.cache_delete,
             "sandbox_inbound": self.sandbox_inbound,
         }
+
+    def now(self) -> datetime:
+        """The sandbox's time: when it accepts a send, and what ``Api/State`` reports at."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
 
     def dispatch(self, endpoint: str, method: str, params: dict[str, str]) -> Reply:
         """Answer one request to a known endpoint.
@@ -150,7 +156,7 @@ class SandboxApp:
         failure = check_send(kind, params, max_addresses=self.config.max_addresses)
         if failure is not None:
             return failure_reply(failure)
-        now = datetime.now(timezone.utc)
+        now = self.now()
         client_job_id = params.get("JobID") or None
         message = SandboxMessage(
             kind=kind,
@@ -180,7 +186,7 @@ class SandboxApp:
             statuses = self.state.job_statuses(job_id)
             if statuses is None:
                 return result_reply(400, 11910, "Job not found")
-            statuses = self.progress.apply(statuses, datetime.now(timezone.utc))
+            statuses = self.progress.apply(statuses, self.now())
             return Reply(200, bodies.statuses_body(statuses), result_code=None)
         start_text, end_text = params.get("StartDate", ""), params.get("EndDate", "")
         if not (start_text or end_text):
@@ -193,7 +199,7 @@ class SandboxApp:
         limit = self.config.max_status_objects
         if len(in_window) > limit:
             return result_reply(400, 11701, f"More than {limit} status objects")
-        in_window = self.progress.apply(in_window, datetime.now(timezone.utc))
+        in_window = self.progress.apply(in_window, self.now())
         return Reply(200, bodies.statuses_body(in_window), result_code=None)
 
     def cache_get(self, params: dict[str, str]) -> Reply:

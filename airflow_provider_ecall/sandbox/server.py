@@ -233,6 +233,22 @@ class EcallSandbox:
         self._state.reset()
         self._progress.reset()
 
+    def now(self) -> datetime:
+        """The sandbox's clock: the real time plus what :meth:`travel` added."""
+        return self._app.now()
+
+    def travel(self, seconds: float) -> datetime:
+        """Move the sandbox's clock forward (sends are stamped, and deliveries progress, by
+        it), e.g. to spread sends over hours in a test that lasts a second.
+
+        :param seconds: how far, at least 0.
+        :return: the sandbox's time now.
+        """
+        if not seconds >= 0:
+            raise ValueError("the sandbox's clock only moves forward")
+        self._app.clock_offset += seconds
+        return self._app.now()
+
     @property
     def delivery(self) -> DeliveryBehaviour:
         """How delivery statuses progress now."""

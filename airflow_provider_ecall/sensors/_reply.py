@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
-from airflow_provider_ecall._compat import (
+from airflow_provider_ecall.client.errors import EcallValidationError
+from airflow_provider_ecall.utils.compat import (
     AirflowFailException,
     AirflowSkipException,
     BaseOperator,
     Context,
     require_airflow,
 )
-from airflow_provider_ecall.client.errors import EcallValidationError
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,6 +39,26 @@ def _seconds(name: str, value: timedelta | float, *, low: float) -> timedelta:
     if span is None or span.total_seconds() < low:
         raise EcallValidationError(name, f"must be a timedelta or seconds, at least {low:g} s")
     return span
+
+
+def unanswerable_sender(sender: object) -> bool:
+    """Whether an SMS sender id (``CallBack``) is one nobody can reply to: alphanumeric (a
+    letter in it), or none at all (eCall then picks the account's default sender)."""
+    return not isinstance(sender, str) or not sender.strip() or any(c.isalpha() for c in sender)
+
+
+def sms_senders(task: object) -> list[object]:
+    """What sends SMS for ``task``: the task itself when it is an SMS operator, and the SMS
+    notifiers of its ``on_failure_callback`` (a failed task's page) — each without an
+    ``answer`` URL (replies would go to that URL, whatever the sender)."""
+    callbacks = getattr(task, "on_failure_callback", None)
+    items = [task, *(callbacks if isinstance(callbacks, (list, tuple)) else [callbacks])]
+    return [
+        item
+        for item in items
+        if getattr(getattr(item, "spec", None), "kind", None) == "sms"
+        and not getattr(item, "answer", None)
+    ]
 
 
 def _numbers(value: str | Sequence[str]) -> list[str]:
@@ -66,9 +86,21 @@ class EcallReplySensor(BaseOperator):
     :param poll_interval: seconds between polls of an empty cache (shared per connection).
     :param soft_fail: skip instead of failing after ``timeout``.
     :param ecall_conn_id: the ``ecall`` connection. (templated)
+    :param reply_to: the send(s) whose answers count (templated): a JobID, several, or the
+        send task's output. A reply that arrives by callback then counts only when it is
+        about one of them — through a URL signed for that send, so a leaked callback URL
+        cannot end waits for other sends. Replies read from the inbound cache (eCall's own
+        record, with no JobID) are not limited by it. Default: any send.
     """
 
-    template_fields = ("from_numbers", "words", "since", "mobile_number", "ecall_conn_id")
+    template_fields = (
+        "from_numbers",
+        "words",
+        "since",
+        "mobile_number",
+        "ecall_conn_id",
+        "reply_to",
+    )
     ui_color = "#e6f5c8"
 
     def __init__(
@@ -82,6 +114,7 @@ class EcallReplySensor(BaseOperator):
         poll_interval: float = 30.0,
         soft_fail: bool = False,
         ecall_conn_id: str = "ecall_default",
+        reply_to: object = None,
         **kwargs: Any,
     ) -> None:
         require_airflow("EcallReplySensor (replies through the shared inbound drain)", "3.0")
@@ -94,6 +127,7 @@ class EcallReplySensor(BaseOperator):
         self.poll_interval = _seconds("poll_interval", poll_interval, low=1).total_seconds()
         self.soft_fail = soft_fail
         self.ecall_conn_id = ecall_conn_id
+        self.reply_to = reply_to
 
     def render_template_fields(
         self, context: Context, jinja_env: jinja2.Environment | None = None
@@ -101,7 +135,7 @@ class EcallReplySensor(BaseOperator):
         """Render as Airflow does, then register the accepted senders and the leased number
         with the secret masker, so the rendered fields Airflow stores show ``***``."""
         super().render_template_fields(context, jinja_env)
-        from airflow_provider_ecall._masking import mask_recipients
+        from airflow_provider_ecall.utils.masking import mask_recipients
 
         mask_recipients(self.from_numbers, self.mobile_number and [self.mobile_number])
 
@@ -117,10 +151,60 @@ class EcallReplySensor(BaseOperator):
             raise EcallValidationError("since", f"{value!r} is not an aware time (ISO 8601)")
         return found
 
+    def _reply_to(self) -> list[str]:
+        """The JobIDs of ``reply_to``, as rendered (empty when not given)."""
+        if self.reply_to is None or self.reply_to in ("", [], ()):
+            return []
+        from airflow_provider_ecall.delivery.wait import job_ids_from
+
+        return job_ids_from(self.reply_to, field="reply_to")
+
+    def warn_unanswerable(self, context: Context) -> list[str]:
+        """Log a WARNING for each upstream SMS task whose message goes out from a sender
+        nobody can reply to (its ``callback``, else the connection's ``default_callback``),
+        unless it names an ``answer`` URL: this wait could then only time out.
+
+        :return: the task ids warned about.
+        """
+        from airflow_provider_ecall.hooks.ecall import EcallHook
+
+        warned = []
+        for task in sorted(self.get_flat_relatives(upstream=True), key=lambda t: t.task_id):
+            for sender_of in sms_senders(task):
+                sender = getattr(sender_of, "callback", None)
+                try:
+                    if sender is None:
+                        conn_id = getattr(sender_of, "ecall_conn_id", self.ecall_conn_id)
+                        sender = EcallHook(ecall_conn_id=conn_id).settings.default_callback
+                    elif isinstance(sender, str):
+                        sender = self.render_template(sender, context)
+                except Exception as exc:  # the check must never stop the wait
+                    log.debug("sender of %s not known (%s)", task.task_id, exc)
+                    continue
+                if unanswerable_sender(sender):
+                    warned.append(task.task_id)
+                    self._warn(task.task_id, sender, notifier=sender_of is not task)
+        return warned
+
+    def _warn(self, task_id: str, sender: object, *, notifier: bool) -> None:
+        what = f"the SMS notifier of task {task_id}" if notifier else f"task {task_id}"
+        log.warning(
+            "NOBODY CAN ANSWER the SMS of %s, whose reply %s waits for: it goes out from %s. "
+            "Give %s callback= a number that routes replies to your eCall account (a leased "
+            "mobile number), or the connection's default_callback, or answer= the callback "
+            "receiver's URL; until then this wait can only time out.",
+            what,
+            self.task_id,
+            f"the alphanumeric sender {sender!r}" if sender else "no sender id",
+            "that notifier" if notifier else task_id,
+        )
+
     def execute(self, context: Context) -> None:
         """Check the arguments and defer to an ``EcallReplyTrigger``."""
-        from airflow_provider_ecall.triggers._replies import ReplyRule
         from airflow_provider_ecall.triggers.ecall import EcallReplyTrigger
+        from airflow_provider_ecall.triggers.replies import ReplyRule
+
+        self.warn_unanswerable(context)
 
         try:
             rule = ReplyRule.build(
@@ -137,6 +221,7 @@ class EcallReplySensor(BaseOperator):
                 ecall_conn_id=self.ecall_conn_id,
                 mobile_number=self.mobile_number,
                 poll_interval=self.poll_interval,
+                reply_to=self._reply_to(),
             )
         except EcallValidationError as exc:
             raise AirflowFailException(

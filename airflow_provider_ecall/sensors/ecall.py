@@ -5,7 +5,9 @@
 
 In ``poke`` and ``reschedule`` mode the worker asks ``Api/State`` every ``poke_interval``; in
 deferrable mode the task waits in the triggerer, where waits of one connection share one
-poller (one request per interval for all of them).
+poller (one request per interval for all of them). Every mode waits the way
+:mod:`airflow_provider_ecall.delivery.wait` does: a passing failure of a query (a 5xx, a
+timeout) is logged and the wait goes on; a refusal fails the task.
 
 ``EcallReplySensor`` (module ``_reply``) waits, deferred, for an SMS reply.
 """
@@ -13,28 +15,37 @@ poller (one request per interval for all of them).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow_provider_ecall import _delivery_wait as wait
-from airflow_provider_ecall._compat import (
+from airflow_provider_ecall.delivery import wait
+from airflow_provider_ecall.delivery.terms import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    check_require,
+)
+from airflow_provider_ecall.hooks.ecall import EcallHook
+from airflow_provider_ecall.sensors._reply import (
+    EcallReplySensor,
+    sms_senders,
+    unanswerable_sender,
+)
+from airflow_provider_ecall.utils.compat import (
     AirflowSkipException,
     BaseSensorOperator,
     Context,
     PokeReturnValue,
     default_deferrable,
 )
-from airflow_provider_ecall.hooks.ecall import EcallHook
-from airflow_provider_ecall.sensors._reply import EcallReplySensor
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall.client.delivery import DeliveryReport, Require
+    from datetime import timedelta
+
+    from airflow_provider_ecall.client.delivery import Require
+    from airflow_provider_ecall.client.planner import QueryPlanner
     from airflow_provider_ecall.client.results import JsonValue
 
-__all__ = ["EcallDeliverySensor", "EcallReplySensor"]
-
-_DEFAULT_TIMEOUT = timedelta(hours=1)
+__all__ = ["EcallDeliverySensor", "EcallReplySensor", "sms_senders", "unanswerable_sender"]
 
 
 class EcallDeliverySensor(BaseSensorOperator):
@@ -67,8 +78,8 @@ class EcallDeliverySensor(BaseSensorOperator):
         require: Require = "delivered",
         sent_after: str | None = None,
         deferrable: bool | None = None,
-        poke_interval: timedelta | float = 60,
-        timeout: timedelta | float | None = _DEFAULT_TIMEOUT,
+        poke_interval: timedelta | float = DEFAULT_POLL_INTERVAL,
+        timeout: timedelta | float | None = DEFAULT_TIMEOUT,
         **kwargs: object,
     ) -> None:
         super().__init__(
@@ -78,15 +89,22 @@ class EcallDeliverySensor(BaseSensorOperator):
         )
         self.job_id = job_id
         self.ecall_conn_id = ecall_conn_id
-        self.require = wait.check_require(require)
+        self.require = check_require(require)
         self.sent_after = sent_after
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self._polls = 0
 
     @cached_property
     def hook(self) -> EcallHook:
-        """The hook of :attr:`ecall_conn_id` (made after rendering)."""
+        """The hook of ``ecall_conn_id`` (made after rendering)."""
         return EcallHook(ecall_conn_id=self.ecall_conn_id)
+
+    @cached_property
+    def _planner(self) -> QueryPlanner:
+        """The wait's query planner, kept from poke to poke in poke mode (a rescheduled
+        poke starts afresh: it knows only its own jobs)."""
+        from airflow_provider_ecall.client.planner import QueryPlanner
+
+        return QueryPlanner()
 
     def _sent_after(self, context: Context) -> str | None:
         return self.sent_after or wait.sent_after_of(context)
@@ -125,25 +143,16 @@ class EcallDeliverySensor(BaseSensorOperator):
         return outcome
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
-        """One status query for every job; done when the requirement decides."""
-        report = self._report(context)
+        """One status query for every job; done when the requirement decides. A query that
+        failed in passing counts as "not yet" (:func:`.wait.query_once`)."""
+        job_ids = wait.job_ids_from(self.job_id)
+        report = wait.query_once(
+            self.hook.get_client(), job_ids, self._sent_after(context), self._planner
+        )
+        if report is None:
+            return False
         verdict = report.verdict(self.require)
         if verdict == "waiting":
             self.log.info("eCall delivery: %s", report.summary())
             return False
         return PokeReturnValue(is_done=True, xcom_value=wait.finish(verdict, report))
-
-    def _report(self, context: Context) -> DeliveryReport:
-        from airflow_provider_ecall.client.delivery import DeliveryReport, fetch_statuses
-        from airflow_provider_ecall.client.validation import send_date
-
-        job_ids = wait.job_ids_from(self.job_id)
-        since = self._sent_after(context)
-        records = fetch_statuses(
-            self.hook.get_client(),
-            job_ids,
-            sent_after=send_date(since, field="sent_after") if since else None,
-            probe=self._polls,
-        )
-        self._polls += 1
-        return DeliveryReport.build(job_ids, records)

@@ -3,30 +3,34 @@
 Public through :mod:`airflow_provider_ecall.triggers.ecall`. Everything a wait needs is in
 its kwargs (jobs, connection, requirement, interval, deadline, earliest send time), so a
 triggerer restart rebuilds it as it was; the shared poller it joins is rebuilt on demand.
+Its defaults and checks are the other waits' (:mod:`airflow_provider_ecall.delivery.terms`);
+tasks make it with :func:`airflow_provider_ecall.delivery.wait.make_trigger`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_ecall._compat import BaseTrigger, TriggerEvent
-from airflow_provider_ecall.client.delivery import REQUIRE_VALUES, DeliveryReport, Require
+from airflow_provider_ecall.client.delivery import DeliveryReport, Require
+from airflow_provider_ecall.delivery.terms import (
+    DEFAULT_POLL_INTERVAL,
+    TRIGGER_CLASSPATH,
+    check_poll_interval,
+    check_require,
+)
 from airflow_provider_ecall.triggers._poller import (
     DeliveryPoller,
     Fetch,
     client_fetch,
     shared_poller,
 )
+from airflow_provider_ecall.utils.compat import BaseTrigger, TriggerEvent
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient
-
-CLASSPATH = "airflow_provider_ecall.triggers.ecall.EcallDeliveryTrigger"
-#: The ``status`` of the event the callback receiver fires when eCall calls back about a
-#: job a trigger waits for: a hint to look now, not a verdict (see :func:`callback_event`).
-REPORTED: Final = "reported"
 
 
 def _client_of(conn_id: str) -> EcallClient:
@@ -66,7 +70,7 @@ class EcallDeliveryTrigger(BaseTrigger):
     The event payload: ``status`` (``delivered``, ``final``, ``failed``, ``timeout`` or
     ``error``), ``report`` (:meth:`DeliveryReport.to_dict`, numbers masked), ``message``.
     The callback receiver may fire one more kind for it, ``reported``
-    (:func:`callback_event`).
+    (:func:`~airflow_provider_ecall.delivery.terms.callback_event`).
     """
 
     def __init__(
@@ -75,22 +79,18 @@ class EcallDeliveryTrigger(BaseTrigger):
         job_ids: Sequence[str],
         ecall_conn_id: str = "ecall_default",
         require: Require = "delivered",
-        poll_interval: float = 60.0,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         deadline: str | None = None,
         sent_after: str | None = None,
         share_poller: bool = True,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        if require not in REQUIRE_VALUES:
-            raise ValueError(f"require must be one of {REQUIRE_VALUES}, not {require!r}")
         if not job_ids:
             raise ValueError("job_ids must name at least one job")
-        if not poll_interval > 0:
-            raise ValueError("poll_interval must be above 0 seconds")
         self.job_ids = [str(job) for job in job_ids]
         self.ecall_conn_id = ecall_conn_id
-        self.require: Require = require
-        self.poll_interval = float(poll_interval)
+        self.require: Require = check_require(require)
+        self.poll_interval = check_poll_interval("poll_interval", poll_interval)
         self.deadline = deadline
         self.sent_after = sent_after
         self.share_poller = share_poller
@@ -98,7 +98,7 @@ class EcallDeliveryTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and kwargs: all the state a restarted triggerer needs."""
-        return CLASSPATH, {
+        return TRIGGER_CLASSPATH, {
             "job_ids": list(self.job_ids),
             "ecall_conn_id": self.ecall_conn_id,
             "require": self.require,
@@ -120,6 +120,7 @@ class EcallDeliveryTrigger(BaseTrigger):
         poller = self._poller()
         waiter = poller.join(self.job_ids, _moment(self.sent_after), self.poll_interval)
         report = DeliveryReport.build(self.job_ids, {})
+        said = ""
         try:
             while True:
                 left = self.seconds_left()
@@ -138,9 +139,16 @@ class EcallDeliveryTrigger(BaseTrigger):
                 if verdict != "waiting":
                     yield self._event(verdict, report, report.summary())
                     return
-                self.log.info("eCall delivery of %s: %s", _jobs(self.job_ids), report.summary())
+                said = self._progress(report.summary(), said)
         finally:
             poller.leave(waiter)
+
+    def _progress(self, summary: str, said: str) -> str:
+        """Log a wait's progress: at INFO when it changed, else at DEBUG (a round at scale
+        answers thousands of waits; the poller's own line sums the round up)."""
+        level = logging.INFO if summary != said else logging.DEBUG
+        self.log.log(level, "eCall delivery of %s: %s", _jobs(self.job_ids), summary)
+        return summary
 
     def seconds_left(self) -> float | None:
         """Seconds until the deadline (negative once passed); None without a deadline."""
@@ -148,28 +156,12 @@ class EcallDeliveryTrigger(BaseTrigger):
         return None if deadline is None else _seconds_until(deadline)
 
     def _event(self, status: str, report: DeliveryReport, message: str) -> TriggerEvent:
+        """The event that ends the wait; the task's log says how it ended."""
+        level = logging.INFO if status in ("delivered", "final") else logging.WARNING
+        self.log.log(level, "eCall delivery of %s ended: %s (%s)", _jobs(self.job_ids), status,
+                     message)  # fmt: skip
         payload = {"status": status, "report": report.to_dict(), "message": message}
         return TriggerEvent(payload)  # type: ignore[no-untyped-call]
-
-
-def callback_event(kwargs: Mapping[str, Any], job_id: str) -> dict[str, Any] | None:
-    """The event the callback receiver fires for a waiting trigger when eCall called back
-    about ``job_id`` (None: that trigger does not wait for the job).
-
-    The payload carries the trigger's own kwargs, so the resumed task can check
-    ``Api/State`` once and, if the jobs are not final yet, wait on the same trigger again
-    with the same deadline. It holds no number: task instances store their event.
-
-    :param kwargs: a waiting trigger's kwargs (its :meth:`EcallDeliveryTrigger.serialize`).
-    :param job_id: the JobID the callback named.
-    """
-    if job_id not in {str(job) for job in kwargs.get("job_ids") or ()}:
-        return None
-    return {
-        "status": REPORTED,
-        "trigger": dict(kwargs),
-        "message": f"eCall called back about job {job_id}",
-    }
 
 
 def _seconds_until(moment: datetime) -> float:

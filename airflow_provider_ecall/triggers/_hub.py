@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
 
 from airflow_provider_ecall.client.errors import EcallError, EcallRequestError
-from airflow_provider_ecall.triggers._replies import InboundReply
+from airflow_provider_ecall.triggers.replies import InboundReply
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient

@@ -2,17 +2,21 @@
 
 A triggerer runs many triggers on one event loop. Each :class:`EcallDeliveryTrigger` joins
 the poller of its connection (:func:`shared_poller`), which asks eCall once per interval about
-the union of every waiter's jobs (:func:`~airflow_provider_ecall.client.delivery.fetch_statuses`:
-one window over their send times, or one JobID when one job waits) and hands each waiter
-its share. The request runs in a worker thread (``asyncio.to_thread``), so the event loop
-never blocks on the network. When the last waiter leaves, the poller stops and forgets
-itself; nothing it holds has to survive a restart — the triggers' kwargs are the state.
+every waiter's jobs in the fewest queries its
+:class:`~airflow_provider_ecall.client.planner.QueryPlanner` finds (windows of send times
+that eCall answers whole, JobIDs where those are cheaper) and hands each waiter its share.
+The queries run in a worker thread (``asyncio.to_thread``), so the event loop never blocks
+on the network. When the last waiter leaves, the poller stops and forgets itself; nothing it
+holds has to survive a restart — the triggers' kwargs are the state.
 A wait that just joined gets its first answer soon (:data:`FIRST_LOOK_GAP`), not a whole
 interval later.
 
 Passing failures (timeouts, 5xx, dropped connections) back off: the pause doubles per
 failure up to :data:`MAX_BACKOFF`, and the waiters keep waiting. Any other failure (refused
 credentials, a missing connection) ends every wait with that error.
+
+Each round writes one INFO line per connection (waits, queries, status objects, jobs final);
+the waits themselves log only what changed.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import logging
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final
+
+from airflow_provider_ecall.client.planner import Answer, QueryPlanner, Want
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient
@@ -39,7 +45,8 @@ MAX_BACKOFF: Final = 600.0
 #: join within this gap share one query.
 FIRST_LOOK_GAP: Final = 5.0
 Found = Mapping[str, Sequence["StatusRecord"]]
-Fetch = Callable[[Sequence[str], "datetime | None", int], Found]
+#: ``(wants, now) -> answer``: one round's queries; blocking (run in a thread).
+Fetch = Callable[[Sequence[Want], datetime], Answer]
 
 
 @dataclass(frozen=True)
@@ -57,11 +64,13 @@ class Waiter:
     :param job_ids: its jobs.
     :param sent_after: none of them was sent before this (aware), or None.
     :param interval: how often it wants an answer, in seconds.
+    :param joined: when it joined (aware); its jobs were sent before, normally.
     """
 
     job_ids: tuple[str, ...]
     sent_after: datetime | None
     interval: float
+    joined: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     _latest: Round | None = None
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -88,8 +97,8 @@ class DeliveryPoller:
     """Polls ``Api/State`` for a set of waiters.
 
     :param name: for log lines (the connection id).
-    :param fetch: ``(job_ids, sent_after, probe) -> records per job``; blocking, run in a
-        thread; raises an ``EcallError`` with ``retryable`` for passing failures.
+    :param fetch: ``(wants, now) -> answer`` (:data:`Fetch`); blocking, run in a thread;
+        raises an ``EcallError`` with ``retryable`` for passing failures.
     :param on_idle: called when the last waiter left and the poller stopped.
     """
 
@@ -101,7 +110,6 @@ class DeliveryPoller:
         self._task: asyncio.Task[None] | None = None
         self._joined = asyncio.Event()
         self._last_query = float("-inf")  # event-loop time the latest query started
-        self.requests_made = 0  # polls started (each one window or one JobID, plus a probe)
 
     @property
     def waiters(self) -> int:
@@ -124,14 +132,12 @@ class DeliveryPoller:
 
     async def _run(self) -> None:
         failures = 0
-        probe = 0
         try:
             while self._waiters:
                 await self._until_due(failures)
                 if not self._waiters:
                     break
-                failures = await self._poll_once(probe, failures)
-                probe += 1
+                failures = await self._poll_once(failures)
         finally:
             if not self._waiters and self._on_idle is not None:
                 self._on_idle()
@@ -155,16 +161,13 @@ class DeliveryPoller:
             except asyncio.TimeoutError:
                 return
 
-    async def _poll_once(self, probe: int, failures: int) -> int:
+    async def _poll_once(self, failures: int) -> int:
         """Ask once and hand out the answer; returns the new count of passing failures."""
         self._last_query = asyncio.get_running_loop().time()
         waiters = list(self._waiters)
-        jobs = sorted({job for w in waiters for job in w.job_ids})
-        known = [w.sent_after for w in waiters if w.sent_after is not None]
-        since = min(known) if known else None
-        self.requests_made += 1
+        wants = [Want(job, w.sent_after, w.joined) for w in waiters for job in w.job_ids]
         try:
-            records = await asyncio.to_thread(self._fetch, jobs, since, probe)
+            answer = await asyncio.to_thread(self._fetch, wants, datetime.now(timezone.utc))
         except Exception as exc:
             if getattr(exc, "retryable", False):
                 pause = _backoff(min(w.interval for w in waiters), failures + 1)
@@ -177,10 +180,29 @@ class DeliveryPoller:
                 return failures + 1
             result = Round({}, f"{type(exc).__name__}: {exc}")
         else:
-            result = Round(records)
+            result = Round(answer.records)
+            _log_round(self.name, len(waiters), len({w.job_id for w in wants}), answer)
         for waiter in waiters:
             waiter.deliver(result)
         return 0
+
+
+def _log_round(name: str, waits: int, jobs: int, answer: Answer) -> None:
+    refused = f", {answer.refused} refused and split" if answer.refused else ""
+    log.info(
+        "eCall %s: %d wait(s), %d Api/State quer%s (%d window(s), %d by JobID%s), "
+        "%d status object(s), %d of %d job(s) final",
+        name,
+        waits,
+        answer.windows + answer.by_job,
+        "y" if answer.windows + answer.by_job == 1 else "ies",
+        answer.windows,
+        answer.by_job,
+        refused,
+        answer.objects,
+        answer.final,
+        jobs,
+    )
 
 
 def _backoff(interval: float, failures: int) -> float:
@@ -188,15 +210,15 @@ def _backoff(interval: float, failures: int) -> float:
 
 
 def client_fetch(client_factory: Callable[[], EcallClient]) -> Fetch:
-    """A blocking fetch over one client, created on first use (in the poller's thread)."""
-    from airflow_provider_ecall.client.delivery import fetch_statuses
-
+    """A blocking fetch over one client, created on first use (in the poller's thread), and
+    one :class:`QueryPlanner`, which learns from round to round."""
+    planner = QueryPlanner()
     made: list[EcallClient] = []
 
-    def fetch(job_ids: Sequence[str], sent_after: datetime | None, probe: int) -> Found:
+    def fetch(wants: Sequence[Want], now: datetime) -> Answer:
         if not made:
             made.append(client_factory())
-        return fetch_statuses(made[0], job_ids, sent_after=sent_after, probe=probe)
+        return planner.run(made[0], wants, now)
 
     return fetch
 

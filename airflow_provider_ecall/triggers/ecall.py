@@ -3,7 +3,7 @@ job's recipients final; waits for the same connection share one ``Api/State`` po
 :class:`EcallInboundSmsTrigger` turns inbound SMS into asset events and
 :class:`EcallReplyTrigger` waits for one reply; both share one drain of the inbound cache.
 
-Each trigger lives in a private module of its own; this module only names them. The inbound
+Each trigger lives in a module of its own; this module names them for DAG authors. The inbound
 triggers (Airflow 3.0+) load on first use, so the delivery trigger imports on 2.11 too.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_ecall._lazy import lazy_attributes
 from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
+from airflow_provider_ecall.utils.lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall.triggers._inbound import EcallInboundSmsTrigger, EcallReplyTrigger
+    from airflow_provider_ecall.triggers.inbound import EcallInboundSmsTrigger, EcallReplyTrigger
 
 __all__ = ["EcallDeliveryTrigger", "EcallInboundSmsTrigger", "EcallReplyTrigger"]
 
@@ -23,7 +23,7 @@ __getattr__, __dir__ = lazy_attributes(
     __name__,
     globals(),
     {
-        "EcallInboundSmsTrigger": "airflow_provider_ecall.triggers._inbound",
-        "EcallReplyTrigger": "airflow_provider_ecall.triggers._inbound",
+        "EcallInboundSmsTrigger": "airflow_provider_ecall.triggers.inbound",
+        "EcallReplyTrigger": "airflow_provider_ecall.triggers.inbound",
     },
 )

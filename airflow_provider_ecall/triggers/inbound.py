@@ -12,19 +12,20 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
 
-from airflow_provider_ecall._compat import require_airflow
 from airflow_provider_ecall.client.errors import EcallValidationError
+from airflow_provider_ecall.client.messages import is_part_of
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.client.responses import read_timestamp
 from airflow_provider_ecall.client.validation import international_number
 from airflow_provider_ecall.triggers._hub import HubKey, InboundHub, hub_for
-from airflow_provider_ecall.triggers._replies import InboundReply, ReplyRule, normalize_number
+from airflow_provider_ecall.triggers.replies import InboundReply, ReplyRule, normalize_number
+from airflow_provider_ecall.utils.compat import require_airflow
 
 # Before the Airflow names: on 2.11 a DAG file importing these triggers fails at parse with
 #: this message instead of a missing base class.
 require_airflow("inbound SMS triggers (EcallInboundSmsTrigger, EcallReplyTrigger)", "3.0")
 
-from airflow_provider_ecall._compat import (  # noqa: E402
+from airflow_provider_ecall.utils.compat import (  # noqa: E402
     BaseEventTrigger,
     BaseTrigger,
     TriggerEvent,
@@ -133,7 +134,7 @@ class EcallReplyTrigger(BaseTrigger):
     The arguments hold digests of the accepted senders, never their numbers (trigger
     arguments are stored in Airflow's database).
 
-    :param sender_digests: :func:`~airflow_provider_ecall.triggers._replies.number_digest`
+    :param sender_digests: :func:`~airflow_provider_ecall.triggers.replies.number_digest`
         of each accepted sender; empty for anyone.
     :param words: accepted words, upper case; empty for any text.
     :param since: ISO 8601: replies received earlier do not count (None: any time).
@@ -141,6 +142,10 @@ class EcallReplyTrigger(BaseTrigger):
     :param ecall_conn_id: the ``ecall`` connection.
     :param mobile_number: only messages to this leased number.
     :param poll_interval: seconds between polls of an empty cache.
+    :param reply_to: the JobIDs of the SMS this wait takes answers to: a reply that came by
+        callback counts only when it is about one of them (or one of their batches); empty:
+        any. Replies read from the inbound cache are eCall's own record and carry no JobID:
+        they are not limited by it.
     """
 
     def __init__(
@@ -153,6 +158,7 @@ class EcallReplyTrigger(BaseTrigger):
         ecall_conn_id: str = "ecall_default",
         mobile_number: str | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        reply_to: Sequence[str] = (),
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.sender_digests = list(sender_digests)
@@ -162,6 +168,7 @@ class EcallReplyTrigger(BaseTrigger):
         self.ecall_conn_id = ecall_conn_id
         self.mobile_number = _mobile_number(mobile_number)
         self.poll_interval = _poll_interval(poll_interval)
+        self.reply_to = [str(job_id) for job_id in reply_to]
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The class path and arguments the triggerer rebuilds this trigger from."""
@@ -173,6 +180,7 @@ class EcallReplyTrigger(BaseTrigger):
             "ecall_conn_id": self.ecall_conn_id,
             "mobile_number": self.mobile_number,
             "poll_interval": self.poll_interval,
+            "reply_to": self.reply_to,
         }
 
     def _moment(self, name: str, value: str | None) -> datetime | None:
@@ -192,9 +200,14 @@ class EcallReplyTrigger(BaseTrigger):
         return deadline
 
     def takes(self, reply: InboundReply) -> bool:
-        """Whether a reply that came by callback ends this wait: it meets the rule, went to
-        the leased number the wait is limited to (if any), and came before the deadline."""
+        """Whether a reply that came by callback ends this wait: it answers one of the sends
+        the wait is limited to (if any), meets the rule, went to the leased number the wait is
+        limited to (if any), and came before the deadline."""
         if datetime.now(timezone.utc) >= self._deadline():
+            return False
+        if self.reply_to and not any(
+            is_part_of(reply.job_id or "", send) for send in self.reply_to
+        ):
             return False
         if self.mobile_number is not None and normalize_number(
             reply.address_to or ""

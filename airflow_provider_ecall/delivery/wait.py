@@ -1,8 +1,21 @@
-"""What the delivery sensor and the send operators' ``wait_for_delivery`` share: reading job
-ids from what a template or XCom gives, the trigger to defer to, and the end of a wait.
+"""Delivery waiting, the one owner: what the delivery sensor (poke, reschedule, deferred),
+the send operators' ``wait_for_delivery`` (in the worker, deferred) and a resume after the
+callback receiver's hint all do the same way.
 
-The trigger module is imported only when a task defers (it costs ~25 ms of Airflow import
-that a DAG parse should not pay).
+- :func:`job_ids_from`: the JobIDs in what a template or XCom gives;
+- :func:`query_once`: THE status query of a wait in a worker, planned as the triggerer's
+  shared poller plans its rounds (:class:`~airflow_provider_ecall.client.planner.QueryPlanner`:
+  windows eCall answers whole, JobIDs where cheaper; one planner per wait, so it learns
+  from poll to poll) — a passing failure (5xx, timeout) is logged and the wait goes on, a
+  refusal fails the task; the trigger's shared poller treats failures the same way (it
+  backs off);
+- :func:`make_trigger`: THE trigger a task defers to;
+- :func:`wait_in_worker`, :func:`finish`, :func:`resume`: the loop, the end and the
+  resumption of a wait.
+
+Defaults and argument checks are in :mod:`airflow_provider_ecall.delivery.terms`. The
+trigger module is imported only when a task defers (it costs ~25 ms of Airflow import that
+a DAG parse should not pay).
 """
 
 from __future__ import annotations
@@ -11,17 +24,19 @@ import ast
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from airflow_provider_ecall._compat import AirflowFailException, AirflowSensorTimeout
-from airflow_provider_ecall.client.delivery import REQUIRE_VALUES, DeliveryReport
+from airflow_provider_ecall.client.delivery import DeliveryReport
+from airflow_provider_ecall.delivery.terms import REPORTED, deadline_after, seconds
+from airflow_provider_ecall.utils.compat import AirflowFailException, AirflowSensorTimeout
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient
     from airflow_provider_ecall.client.delivery import Require
+    from airflow_provider_ecall.client.planner import QueryPlanner
     from airflow_provider_ecall.client.results import JsonValue
-    from airflow_provider_ecall.triggers._delivery import EcallDeliveryTrigger
+    from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +45,12 @@ _SEPARATORS: Final = str.maketrans({",": " ", ";": " "})
 _SHOWN: Final = 20
 
 
-def check_require(value: object) -> Require:
-    """Refuse a ``require`` other than ``"delivered"`` / ``"final"`` (at DAG parse)."""
-    if value not in REQUIRE_VALUES:
-        raise ValueError(f"require must be 'delivered' or 'final', not {value!r}")
-    return value
-
-
-def job_ids_from(value: object) -> list[str]:
+def job_ids_from(value: object, field: str = "job_id") -> list[str]:
     """The JobIDs in a rendered ``job_id``: one id, ``,``/``;``-separated ids, a list, the
     send operator's XCom dict (``job_ids``), a list of those (a mapped send), or any of these
     rendered as text.
 
+    :param field: the argument ``value`` came from, for the error.
     :raises AirflowFailException: no JobID found.
     """
     collected: list[str] = []
@@ -49,7 +58,7 @@ def job_ids_from(value: object) -> list[str]:
     unique = list(dict.fromkeys(collected))
     if not unique:
         raise AirflowFailException(
-            f"job_id: no eCall JobID found in {type(value).__name__} value (give an id, a "
+            f"{field}: no eCall JobID found in {type(value).__name__} value (give an id, a "
             "list of ids or the send task's XCom)"
         )
     return unique
@@ -93,13 +102,6 @@ def sent_after_of(context: Mapping[str, object]) -> str | None:
     return start.isoformat() if isinstance(start, datetime) else None
 
 
-def deadline_after(timeout: timedelta | float | None) -> str | None:
-    """Now plus ``timeout``, ISO 8601 (None: no deadline)."""
-    if timeout is None:
-        return None
-    return (datetime.now(timezone.utc) + timedelta(seconds=_seconds(timeout))).isoformat()
-
-
 def make_trigger(
     *,
     job_ids: list[str],
@@ -109,7 +111,10 @@ def make_trigger(
     timeout: timedelta | float | None,
     sent_after: str | None,
 ) -> EcallDeliveryTrigger:
-    """The trigger a task defers to."""
+    """The trigger a task defers to (the sensor's and the operators' alike).
+
+    :param timeout: from now; becomes the trigger's ``deadline``.
+    """
     from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 
     return EcallDeliveryTrigger(
@@ -179,12 +184,13 @@ def wait_in_worker(
     """
     import time
 
-    limit = None if timeout is None else time.monotonic() + _seconds(timeout)
+    from airflow_provider_ecall.client.planner import QueryPlanner
+
+    limit = None if timeout is None else time.monotonic() + seconds(timeout)
     report = DeliveryReport.build(job_ids, {})
-    probe = 0
+    planner = QueryPlanner()
     while True:
-        report = query_once(client, job_ids, sent_after, probe) or report
-        probe += 1
+        report = query_once(client, job_ids, sent_after, planner) or report
         verdict = report.verdict("delivered")
         if verdict != "waiting":
             return finish(verdict, report)
@@ -196,19 +202,32 @@ def wait_in_worker(
 
 
 def query_once(
-    client: EcallClient, job_ids: list[str], sent_after: str | None, probe: int = 0
+    client: EcallClient,
+    job_ids: list[str],
+    sent_after: str | None,
+    planner: QueryPlanner | None = None,
+    *,
+    now: datetime | None = None,
 ) -> DeliveryReport | None:
-    """One ``Api/State`` query for the jobs; None when it failed in passing (logged).
+    """One round of ``Api/State`` queries for the jobs; None when it failed in passing
+    (logged).
 
+    :param planner: the wait's planner, kept from poll to poll (None: a fresh one, which
+        knows only these jobs).
+    :param now: the current time (aware; for tests); default now.
     :raises AirflowFailException: the query failed for good (refused credentials, say).
     """
-    from airflow_provider_ecall.client.delivery import fetch_statuses
+    from datetime import timezone
+
     from airflow_provider_ecall.client.errors import EcallError
+    from airflow_provider_ecall.client.planner import QueryPlanner, Want
     from airflow_provider_ecall.client.validation import send_date
 
     since = send_date(sent_after, field="sent_after") if sent_after else None
+    now = now or datetime.now(timezone.utc)
+    wants = [Want(job, since, now) for job in dict.fromkeys(job_ids)]
     try:
-        records = fetch_statuses(client, job_ids, sent_after=since, probe=probe)
+        records = (planner or QueryPlanner()).run(client, wants, now).records
     except EcallError as exc:
         if not exc.retryable:
             raise AirflowFailException(f"eCall delivery could not be checked: {exc}") from exc
@@ -233,7 +252,7 @@ def resume(
     :param client: makes the client for the status query (only a callback's event needs it).
     :raises AirflowFailException: as :func:`finish`, or a malformed callback event.
     """
-    from airflow_provider_ecall.triggers._delivery import REPORTED, EcallDeliveryTrigger
+    from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 
     payload = event or {}
     if payload.get("status") != REPORTED:
@@ -251,9 +270,3 @@ def resume(
         return finish("timeout", report or DeliveryReport.build(trigger.job_ids, {}))
     log.info("eCall delivery: %s; waiting on", report.summary() if report else "no answer")
     return trigger
-
-
-def _seconds(timeout: timedelta | float | None) -> float:
-    if isinstance(timeout, timedelta):
-        return timeout.total_seconds()
-    return float(timeout or 0)

@@ -5,18 +5,18 @@ so a change of location between Airflow versions is absorbed in this file only. 
 name lives was checked by importing it in a release-day install of 2.11.2, 3.0.6, 3.1.8,
 3.2.2 and 3.3.2 (``make test-compat`` keeps checking it):
 
-=======================  =====================================  ===========================
-name                     2.11                                   3.x
-=======================  =====================================  ===========================
-BaseOperator, DAG        ``airflow.models``                     ``airflow.sdk``
-BaseNotifier             ``airflow.notifications.basenotifier`` ``airflow.sdk``
-BaseSensorOperator       ``airflow.sensors.base``               ``airflow.sdk``
-BaseHook                 ``airflow.hooks.base``                 3.0 as 2.11; 3.1+ ``airflow.sdk``
-AirflowFailException,    ``airflow.exceptions``                 3.2+ ``airflow.sdk.exceptions``
+=======================  ========================================  =================================
+name                     2.11                                      3.x
+=======================  ========================================  =================================
+BaseOperator, DAG        ``airflow.models``                        ``airflow.sdk``
+BaseNotifier             ``airflow.notifications.basenotifier``    ``airflow.sdk``
+BaseSensorOperator       ``airflow.sensors.base``                  ``airflow.sdk``
+BaseHook                 ``airflow.hooks.base``                    3.0 as 2.11; 3.1+ ``airflow.sdk``
+AirflowFailException,    ``airflow.exceptions``                    3.2+ ``airflow.sdk.exceptions``
 AirflowSkipException,
 AirflowSensorTimeout
-mask_secret              ``airflow.utils.log.secrets_masker``   ``airflow.sdk.log``
-=======================  =====================================  ===========================
+mask_secret              ``airflow.utils.log.secrets_masker``      ``airflow.sdk.log``
+=======================  ========================================  =================================
 
 Names only some modules need (triggers, sensors, plugins, assets, ``Stats``) are resolved on
 first use (PEP 562), so a DAG parse does not pay for them. A name an Airflow version lacks
@@ -26,9 +26,8 @@ which code of a version-bound feature calls where a DAG file creates it (at pars
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from airflow import __version__ as AIRFLOW_VERSION_TEXT
 from airflow.configuration import conf
@@ -55,9 +54,7 @@ __all__ = [
     "conf",
     "default_deferrable",
     "mask_secret",
-    "record_asset_event",
     "require_airflow",
-    "resume_deferred",
     "stats",
 ]
 
@@ -119,6 +116,20 @@ def require_airflow(feature: str, minimum: str) -> None:
 
 
 if TYPE_CHECKING:  # type-checked against the newest Airflow (make test's environment)
+    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser as BaseUser
+    from airflow.api_fastapi.core_api.datamodels.hitl import (
+        UpdateHITLDetailPayload as UpdateHITLDetailPayload,
+    )
+    from airflow.api_fastapi.core_api.routes.public.hitl import (
+        update_hitl_detail as update_hitl_detail,
+    )
+    from airflow.assets.manager import asset_manager as asset_manager
+    from airflow.models.asset import AssetModel as AssetModel
+    from airflow.models.dagbag import DBDagBag as DBDagBag
+    from airflow.models.hitl import HITLDetail as HITLDetail
+    from airflow.models.taskinstance import TaskInstance as TaskInstance
+    from airflow.models.trigger import Trigger as Trigger
+    from airflow.models.xcom import XComModel as XComModel
     from airflow.plugins_manager import AirflowPlugin as AirflowPlugin
     from airflow.sdk import DAG, BaseHook, BaseNotifier, BaseOperator, Context
     from airflow.sdk import BaseSensorOperator as BaseSensorOperator
@@ -133,6 +144,8 @@ if TYPE_CHECKING:  # type-checked against the newest Airflow (make test's enviro
     from airflow.triggers.base import BaseEventTrigger as BaseEventTrigger
     from airflow.triggers.base import BaseTrigger as BaseTrigger
     from airflow.triggers.base import TriggerEvent as TriggerEvent
+    from airflow.utils.session import create_session as create_session
+    from airflow.utils.state import TaskInstanceState as TaskInstanceState
 elif AIRFLOW_VERSION >= (3, 0, 0):
     from airflow.sdk import DAG, BaseNotifier, BaseOperator, Context
     from airflow.sdk.log import mask_secret
@@ -175,6 +188,20 @@ _ON_DEMAND: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "BaseEventTrigger": (("3.0", "airflow.triggers.base"),),
     "Asset": (("3.0", "airflow.sdk"),),
     "AssetWatcher": (("3.0", "airflow.sdk"),),
+    # The callback receiver's database work (api-server only).
+    "AssetModel": (("3.0", "airflow.models.asset"),),
+    "asset_manager": (("3.0", "airflow.assets.manager"),),
+    "TaskInstance": (("2.11", "airflow.models.taskinstance"),),
+    "TaskInstanceState": (("2.11", "airflow.utils.state"),),
+    "Trigger": (("2.11", "airflow.models.trigger"),),
+    "create_session": (("2.11", "airflow.utils.session"),),
+    # Approvals by SMS (api-server only): Airflow's own way of recording a HITL answer.
+    "HITLDetail": (("3.1", "airflow.models.hitl"),),
+    "UpdateHITLDetailPayload": (("3.1", "airflow.api_fastapi.core_api.datamodels.hitl"),),
+    "update_hitl_detail": (("3.1", "airflow.api_fastapi.core_api.routes.public.hitl"),),
+    "DBDagBag": (("3.1", "airflow.models.dagbag"),),  # the route's dag_bag from 3.4
+    "BaseUser": (("3.0", "airflow.api_fastapi.auth.managers.models.base_user"),),
+    "XComModel": (("3.0", "airflow.models.xcom"),),  # reminder plans (api-server only)
 }
 
 
@@ -204,66 +231,6 @@ def stats() -> type[Stats]:
     there), ``airflow.stats`` on 2.11-3.1."""
     facade: type[Stats] = __getattr__("Stats")  # type: ignore[assignment]
     return facade
-
-
-def record_asset_event(asset_name: str, extra: dict[str, object]) -> bool:
-    """Write one asset event from the api-server, which has the metadata database (the
-    callback receiver, Airflow 3.0+). DAGs scheduled on the asset follow as for any event.
-
-    :param asset_name: the asset's name; it must be declared by some DAG.
-    :param extra: the event's ``extra``.
-    :return: False when no such asset exists (nothing was written).
-    """
-    from airflow.assets.manager import asset_manager
-    from airflow.models.asset import AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        model = session.scalar(select(AssetModel).where(AssetModel.name == asset_name).limit(1))
-        if model is None:
-            return False
-        event = asset_manager.register_asset_change(asset=model, extra=extra, session=session)
-        return event is not None
-
-
-def resume_deferred(
-    classpath: str, event_for: Callable[[dict[str, Any]], dict[str, Any] | None]
-) -> int:
-    """Fire an event, from the api-server, for waiting triggers of one class (Airflow 3.0+).
-
-    Every trigger row of ``classpath`` that a deferred task instance waits on is shown (its
-    decrypted kwargs) to ``event_for``; where that returns a payload, Airflow's own
-    ``Trigger.submit_event`` resumes the task with it, as the triggerer would have (the
-    api-server does the same for human-in-the-loop answers). The triggerer then drops the
-    trigger, whose task no longer waits. A task already resumed is left alone.
-
-    :param classpath: the trigger class path, as its ``serialize()`` gives it.
-    :param event_for: the payload for a trigger's kwargs, or None to leave it waiting.
-    :return: how many triggers were fired.
-    """
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.trigger import Trigger
-    from airflow.triggers.base import TriggerEvent as Event
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    fired = 0
-    with create_session() as session:
-        waiting = session.scalars(
-            select(Trigger)
-            .join(TaskInstance, TaskInstance.trigger_id == Trigger.id)
-            .where(Trigger.classpath == classpath)
-            .where(TaskInstance.state == TaskInstanceState.DEFERRED)
-        ).unique()
-        for trigger in list(waiting):
-            payload = event_for(dict(trigger.kwargs))
-            if payload is not None:
-                event = Event(payload)  # type: ignore[no-untyped-call]
-                Trigger.submit_event(trigger.id, event, session=session)
-                fired += 1
-    return fired
 
 
 def failed_tasks_in_database(dag_id: str, run_id: str) -> tuple[str, ...]:

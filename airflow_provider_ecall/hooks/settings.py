@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_ecall.client import validation as check
@@ -21,6 +21,9 @@ from airflow_provider_ecall.client.defaults import (
     Timeout,
 )
 from airflow_provider_ecall.client.errors import EcallValidationError
+
+if TYPE_CHECKING:
+    from airflow_provider_ecall.client.client import EcallClient
 
 #: The client's own field names, as the connection form calls them.
 CONNECTION_FIELD: Final = {"base_url": "host", "username": "login", "password": "password"}
@@ -130,6 +133,24 @@ def read_settings(conn: ConnectionLike) -> ConnectionSettings:
         )
     except EcallValidationError as exc:
         raise connection_error(conn.conn_id, exc) from exc
+
+
+def client_for(settings: ConnectionSettings) -> EcallClient:
+    """The :class:`~airflow_provider_ecall.client.client.EcallClient` of checked settings.
+
+    :raises EcallValidationError: the client refuses them (a plain ``http://`` host that is
+        not loopback).
+    """
+    from airflow_provider_ecall.client.client import EcallClient
+
+    return EcallClient(
+        settings.base_url,
+        settings.username,
+        settings.password,
+        timeout=settings.timeout,
+        batch_size=settings.batch_size,
+        fallback_url=settings.fallback_url,
+    )
 
 
 def connection_error(conn_id: str, exc: EcallValidationError) -> EcallValidationError:

@@ -15,20 +15,22 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
-from airflow_provider_ecall._compat import stats
-from airflow_provider_ecall._masking import mask_recipients
-from airflow_provider_ecall._runtime import context_timezone
 from airflow_provider_ecall.client.errors import EcallError
-from airflow_provider_ecall.notifications._hostlock import host_lock
 from airflow_provider_ecall.notifications._policy import (
+    CLOCK,
     AlertPolicy,
     alert_job_id,
     recipients,
     storm_job_id,
 )
+from airflow_provider_ecall.notifications.hostlock import host_lock
+from airflow_provider_ecall.utils.compat import stats
+from airflow_provider_ecall.utils.context import context_timezone
+from airflow_provider_ecall.utils.fields import BY_KIND
+from airflow_provider_ecall.utils.masking import mask_recipients
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.messages import Kind
@@ -78,7 +80,8 @@ _TRY_NUMBER: Final = 4
 
 
 def alert_facts(context: Mapping[str, object]) -> list[str]:
-    """What an alert is about, for its JobID: DAG, task, run, map index, try, state."""
+    """What an alert is about, for its JobID: DAG, task, run, map index, try, state, and
+    ``"dag"`` or ``"task"`` (which callback level it comes from)."""
     from airflow_provider_ecall.notifications._alerts import facts
 
     alert = facts(context)
@@ -90,6 +93,7 @@ def alert_facts(context: Mapping[str, object]) -> list[str]:
         "" if map_index is None else str(map_index),
         alert.try_number,
         alert.state,
+        "dag" if alert.dag_level else "task",
     ]
 
 
@@ -109,12 +113,25 @@ def timing(name: str, kind: str, seconds: float) -> None:
         logging.getLogger(__name__).debug("Stats.timing(ecall.alert.%s) failed", name)
 
 
-def _identity(alert: Alert, policy: AlertPolicy, facts: list[str]) -> tuple[str, bool]:
-    """The alert's JobID, and whether it is a storm JobID (checked before the first send)."""
+def _identity(
+    alert: Alert, policy: AlertPolicy, facts: list[str], held_until: datetime | None
+) -> tuple[str, bool]:
+    """The alert's JobID, and whether it is a storm JobID (checked before the first send).
+
+    :param held_until: the end of the quiet hours the alert is held for, or None.
+    """
     to = recipients(alert.fields.get("address"))
     if alert.dedup_key:
-        now = datetime.now(timezone.utc)
-        return storm_job_id(alert.dedup_key, policy.dedup_window, alert.kind, to, now), True
+        job_id = storm_job_id(
+            alert.dedup_key,
+            policy.dedup_window,
+            alert.kind,
+            to,
+            CLOCK.now(),
+            urgent=policy.urgent,
+            held_until=held_until,
+        )
+        return job_id, True
     given = alert.fields.get("job_id")
     return (str(given) if given else alert_job_id(facts, alert.kind, to)), False
 
@@ -144,7 +161,7 @@ def _quiet_send_date(
 
     zone = quiet.timezone or context_timezone(context)
     release = quiet.release(
-        datetime.now(pendulum.timezone(zone) if isinstance(zone, str) else zone)
+        CLOCK.now().astimezone(pendulum.timezone(zone) if isinstance(zone, str) else zone)
     )
     if release is not None:
         log.info("eCall alert: quiet hours; scheduled for %s", release.isoformat())
@@ -210,14 +227,17 @@ def deliver(
     :raises EcallError: the alert was not sent (after one ERROR line).
     """
     if policy.mask_recipients:
-        mask_recipients(alert.fields.get("address"), alert.fields.get("notification_address"))
-    job_id, storm = _identity(alert, policy, facts)
+        mask_recipients(*(alert.fields.get(name) for name in BY_KIND[alert.kind].recipients))
+    held_until = None
+    if alert.fields.get("send_date") is None:
+        held_until = _quiet_send_date(policy, context, log)
+        if held_until is not None:
+            metric("quiet_hours_delayed", alert.kind)
+    job_id, storm = _identity(alert, policy, facts, held_until)
     check_first = storm or _names_one_try(alert, facts)
     fields = dict(alert.fields, job_id=job_id)
-    if fields.get("send_date") is None:
-        fields["send_date"] = _quiet_send_date(policy, context, log)
-        if fields["send_date"] is not None:
-            metric("quiet_hours_delayed", alert.kind)
+    if held_until is not None:
+        fields["send_date"] = held_until
 
     started = time.monotonic()
     lock = host_lock(job_id, timeout=policy.max_retry_time.total_seconds() + 30)

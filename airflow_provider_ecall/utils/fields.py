@@ -103,11 +103,15 @@ class KindSpec(NamedTuple):
     :param kind: ``"sms"``, ``"fax"`` or ``"voice"``.
     :param fields: every field of the kind, in declaration order.
     :param templated: the fields that can hold text (text, address, sender, date, job id).
+    :param recipients: the fields that name people or places messages go to — numbers,
+        e-mail addresses, callback URLs (which may carry a token) — and so are masked
+        wherever Airflow stores or shows them (rendered fields, logs).
     """
 
     kind: Kind
     fields: tuple[str, ...]
     templated: tuple[str, ...]
+    recipients: tuple[str, ...]
 
 
 _COMMON: Final = tuple(CommonFields.__annotations__)
@@ -115,16 +119,21 @@ SMS: Final = KindSpec(
     "sms",
     tuple(SmsFields.__annotations__),
     (*_COMMON, "notification_address", "callback", "answer", "msg_type"),
+    ("address", "notification_address", "answer"),
 )
 FAX: Final = KindSpec(
     "fax",
     tuple(FaxFields.__annotations__),
     (*_COMMON, "calling_number", "subject", "header_id", "header_info"),
+    ("address",),
 )
 _VOICE_FIELDS: Final = tuple(VoiceFields.__annotations__)
-VOICE: Final = KindSpec("voice", _VOICE_FIELDS, _VOICE_FIELDS)
+VOICE: Final = KindSpec("voice", _VOICE_FIELDS, _VOICE_FIELDS, ("address",))
+#: Each kind's spec by its name.
+BY_KIND: Final[dict[str, KindSpec]] = {spec.kind: spec for spec in (SMS, FAX, VOICE)}
 
 __all__ = [
+    "BY_KIND",
     "FAX",
     "SMS",
     "VOICE",
