@@ -1,9 +1,9 @@
-"""Airflow names the tests use beyond the provider's own (``airflow_provider_ecall._compat``),
+"""Airflow names the tests use beyond the provider's own (``airflow_provider_ecall.utils.compat``),
 for every supported release: the tests run on 2.11 to 3.3 in ``make test-compat``."""
 
 from __future__ import annotations
 
-from airflow_provider_ecall._compat import AIRFLOW_VERSION
+from airflow_provider_ecall.utils.compat import AIRFLOW_VERSION
 
 if AIRFLOW_VERSION >= (3, 1, 0):
     from airflow.sdk import Connection, task
@@ -35,7 +35,7 @@ EXCEPTION_IN_DAG_TEST = not ((3, 0, 0) <= AIRFLOW_VERSION < (3, 3, 0))
 #: and the rendered fields before any redaction (``msg=SetRenderedFields(...)``). Lines
 #: matching this are Airflow's own debug echo, not the provider's; 3.1 and later print neither.
 #: (That 3.0 stores rendered fields redacted only by the API server's masker is documented in
-#: the README's version notes.)
+#: the version notes of docs/compatibility.md.)
 DAGS_TEST_SECRET_ECHO = r"Sending request +msg=MaskSecret\(value=|msg=SetRenderedFields\("
 
 #: Airflow 3.0's console log renderer prints a failing task's traceback with every frame's

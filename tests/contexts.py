@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pendulum
 
 if TYPE_CHECKING:
-    from airflow_provider_ecall._compat import DAG
+    from airflow_provider_ecall.utils.compat import DAG
 
 
 def failure_context(dag: DAG, index: int) -> dict[str, object]:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_ecall import _compat
+from airflow_provider_ecall.utils import compat
 from tests._airflow import DAG_IMPORTS
 
 if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun
     from fastapi.testclient import TestClient
 
-    from airflow_provider_ecall._compat import DAG
+    from airflow_provider_ecall.utils.compat import DAG
     from tests.conftest import AirflowHome
 
 HEADER = (
@@ -131,24 +131,38 @@ class StatsSpy:
 
 @pytest.fixture
 def metrics(monkeypatch: pytest.MonkeyPatch) -> StatsSpy:
-    spy = StatsSpy(_compat.stats())
-    monkeypatch.setattr(_compat, "stats", lambda: spy)
-    monkeypatch.setattr("airflow_provider_ecall.notifications._delivery.stats", lambda: spy)
+    spy = StatsSpy(compat.stats())
+    monkeypatch.setattr(compat, "stats", lambda: spy)
+    monkeypatch.setattr("airflow_provider_ecall.notifications._dispatch.stats", lambda: spy)
     return spy
 
 
 #: The callback receiver's URL token in the receiver tests (32+ characters, as required).
 CALLBACK_TOKEN = "tok-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
+#: The key that signs per-job callback URLs in the receiver tests.
+SIGNING_KEY = "key-2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+
+def forget_callbacks() -> None:
+    """Empty the receiver's de-duplication table (each test starts with nothing seen)."""
+    from airflow.utils.session import create_session
+    from sqlalchemy import inspect, text
+
+    from airflow_provider_ecall.plugins._store import TABLE_NAME
+
+    with create_session() as session:
+        if inspect(session.get_bind()).has_table(TABLE_NAME):
+            session.execute(text(f"DELETE FROM {TABLE_NAME}"))  # noqa: S608 (a constant)
 
 
 @pytest.fixture
 def receiver(airflow_home: AirflowHome) -> TestClient:
-    """The callback receiver as the plugin builds it (token :data:`CALLBACK_TOKEN`), writing
-    to this session's metadata database, behind FastAPI's test client."""
+    """The callback receiver as the plugin builds it (token :data:`CALLBACK_TOKEN`, signing
+    key :data:`SIGNING_KEY`), writing to this session's metadata database, behind FastAPI's
+    test client; nothing seen before the test."""
     from fastapi.testclient import TestClient
 
-    from airflow_provider_ecall._compat import record_asset_event
-    from airflow_provider_ecall.plugins.ecall import ReceiverSettings, build_app, wake_waits
+    from airflow_provider_ecall.plugins.ecall import ReceiverSettings, build_app
 
-    settings = ReceiverSettings((CALLBACK_TOKEN,))
-    return TestClient(build_app(settings, record_asset_event, wake_waits))
+    forget_callbacks()
+    return TestClient(build_app(ReceiverSettings((CALLBACK_TOKEN,), (SIGNING_KEY,))))

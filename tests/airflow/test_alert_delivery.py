@@ -17,11 +17,12 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG, airflow_at_least
 from airflow_provider_ecall.client import EcallServerError
-from airflow_provider_ecall.notifications import _delivery
+from airflow_provider_ecall.notifications import _dispatch
+from airflow_provider_ecall.notifications.alert_ids import Failure
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG, airflow_at_least
 from tests.airflow.conftest import StatsSpy, ti_states
 
 pytestmark = pytest.mark.compat(feature="Alerts: bounded retries, one JobID, fallback URL")
@@ -110,6 +111,22 @@ def test_an_alert_whose_answer_was_lost_is_not_sent_again(
     assert [r.endpoint for r in sandbox.requests] == ["sms", "state"]
 
 
+def test_a_task_alert_is_found_by_the_prefix_of_its_task_instance_try(
+    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox
+) -> None:
+    """The watchdog's sweeper knows a failure only from Airflow's REST API (DAG, run, task,
+    map index, try): that is enough to find the notifier's alert in eCall's records."""
+    dag = load_dag(FAILING_DAG.format(dag_id="discoverable", number=NUMBER, options=""))
+    run = dag.test()
+    state, attempt = ti_states(run)["load"]
+    assert state == "failed"
+    (sent,) = ecall_sandbox_connection.messages
+    assert sent.job_id is not None
+    failure = Failure("discoverable", run.run_id, "load", "-1", str(attempt))
+    assert sent.job_id.startswith(failure.prefix())
+    assert not sent.job_id.startswith(Failure("discoverable", run.run_id).prefix())
+
+
 def test_the_same_alert_gets_the_same_job_id_and_another_alert_another(
     ecall_sandbox_connection: EcallSandbox,
 ) -> None:
@@ -122,6 +139,8 @@ def test_the_same_alert_gets_the_same_job_id_and_another_alert_another(
     first, same, fewer, other_run = (m.job_id for m in ecall_sandbox_connection.messages)
     assert first == same
     assert len({first, fewer, other_run}) == 3
+    assert first is not None
+    assert first.startswith(Failure("job_ids", "manual__1").prefix())  # the run's DAG alert
 
 
 def test_retries_are_bounded_and_a_lost_alert_logs_one_clear_error_line(
@@ -176,7 +195,7 @@ def test_the_retry_time_bounds_the_attempts(
     sandbox = ecall_sandbox_connection
     sandbox.inject(status=503, times=100)
     clock = Clock()
-    monkeypatch.setattr(_delivery, "time", clock)
+    monkeypatch.setattr(_dispatch, "time", clock)
     notifier = EcallSmsNotifier(
         address=NUMBER, message="x", max_attempts=10, max_retry_time=timedelta(seconds=budget)
     )

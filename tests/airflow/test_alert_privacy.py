@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG, airflow_at_least
-from airflow_provider_ecall._masking import mask_recipients, personal
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG, airflow_at_least
+from airflow_provider_ecall.utils.masking import mask_recipients, personal
 from tests._airflow import redact
 
 pytestmark = pytest.mark.compat(feature="Rendered fields and logs: numbers masked")
@@ -22,13 +22,20 @@ def rendered_fields(dag_id: str) -> dict[str, dict[str, object]]:
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.utils.session import create_session
 
+    model = RenderedTaskInstanceFields
     with create_session() as session:
-        rows = session.query(RenderedTaskInstanceFields).filter_by(dag_id=dag_id).all()
+        if hasattr(model, "dag_id"):
+            query = session.query(model.task_id, model.map_index, model.rendered_fields)
+            rows = query.filter(model.dag_id == dag_id).all()
+        else:  # Airflow 3.4: rows keyed by the task instance's id (table rtif_v2)
+            from airflow.models.taskinstance import TaskInstance as TI
+
+            query = session.query(TI.task_id, TI.map_index, model.rendered_fields)
+            query = query.join(model, model.task_instance_id == TI.id)
+            rows = query.filter(TI.dag_id == dag_id).all()
         return {
-            row.task_id + ("" if row.map_index < 0 else f"[{row.map_index}]"): dict(
-                row.rendered_fields
-            )
-            for row in rows
+            task_id + ("" if map_index < 0 else f"[{map_index}]"): dict(fields)
+            for task_id, map_index, fields in rows
         }
 
 
@@ -42,7 +49,11 @@ def test_numbers_are_absent_from_the_rendered_fields_and_the_logs(
             "private",
             schedule=None,
             start_date=START,
-            params={"oncall": "+41791110001", "team": ["+41791110002", "+41791110003"]},
+            params={
+                "oncall": "+41791110001",
+                "team": ["+41791110002", "+41791110003"],
+                "hook": "https://airflow.example/ecall/callbacks/t0ken-of-the-account/delivery",
+            },
         ) as dag:
             direct = EcallSmsOperator(
                 task_id="direct",
@@ -56,21 +67,32 @@ def test_numbers_are_absent_from_the_rendered_fields_and_the_logs(
             kept = EcallSmsOperator(
                 task_id="kept", address="+41791110009", message="shown", mask_recipients=False
             )
+            # Every recipient field of the kind's spec: where replies and reports go too.
+            replies = EcallSmsOperator(
+                task_id="replies",
+                address="Oncall",
+                answer="+41791110004",
+                notification_address=["{{ params.hook }}"],
+                message="reply here",
+            )
 
-            [direct, mapped, kept]
+            [direct, mapped, kept, replies]
         """
     )
     assert dag.test().state == "success"
-    assert len(ecall_sandbox_connection.messages) == 4  # the real numbers were sent
+    assert len(ecall_sandbox_connection.messages) == 5  # the real numbers were sent
     stored = rendered_fields("private")
     assert stored["direct"]["address"] == "***"
     assert stored["direct"]["notification_address"] == "***"
     assert stored["mapped[0]"]["address"] == "***"
     assert stored["mapped[1]"]["address"] == "***"
     assert stored["kept"]["address"] == "+41791110009"  # the opt-out
+    assert stored["replies"]["address"] == "Oncall"  # an address-book name is no secret
+    assert stored["replies"]["answer"] == "***"
+    assert stored["replies"]["notification_address"] == ["***"]
     every = repr(stored)
-    for number in ("+41791110001", "+41791110002", "+41791110003"):
-        assert number not in every
+    for secret in ("+41791110001", "+41791110002", "+41791110003", "+41791110004", "t0ken"):
+        assert secret not in every
     # Task logs: a worker's log handler redacts every line with the same masker.
     assert redact("on call tonight: +41791110001") == "on call tonight: ***"
     assert redact("+41791110009") == "+41791110009"

@@ -9,10 +9,10 @@ from datetime import datetime, time, timedelta, timezone
 import pendulum
 import pytest
 
-from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._policy import QuietHours, parse_quiet_hours
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier, EcallVoiceNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG
 from tests.contexts import failure_context
 
 pytestmark = pytest.mark.compat(feature="Alerts: quiet hours")

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._policy import storm_job_id
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG
 from tests.airflow.conftest import StatsSpy
 from tests.contexts import failure_context
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.notifications._dagrun import describe_failed
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG
 
 pytestmark = pytest.mark.compat(feature="Alerts: DAG alert names the failed tasks")
 

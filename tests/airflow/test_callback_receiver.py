@@ -21,11 +21,11 @@ from airflow_provider_ecall.plugins.ecall import (
     build_app,
     fastapi_apps,
     hide_tokens,
-    wake_waits,
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
 from tests.airflow.conftest import CALLBACK_TOKEN as TOKEN
+from tests.airflow.conftest import forget_callbacks
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -202,6 +202,7 @@ def test_the_access_log_middleware_of_airflow_3_3_shows_neither_token_nor_number
     log = _AccessLog()
     monkeypatch.setattr(access, "logger", log)
     monkeypatch.setenv("AIRFLOW__ECALL__CALLBACK_TOKENS", TOKEN)
+    forget_callbacks()
     fastapi_apps.cache_clear()
     try:
         [plugin] = fastapi_apps()
@@ -245,9 +246,8 @@ def test_the_sandbox_answers_through_a_running_receiver(
 ) -> None:
     import uvicorn
 
-    from airflow_provider_ecall._compat import record_asset_event
-
-    app = build_app(ReceiverSettings((TOKEN,)), record_asset_event, wake_waits)
+    forget_callbacks()
+    app = build_app(ReceiverSettings((TOKEN,)))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

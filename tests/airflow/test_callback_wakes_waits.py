@@ -5,24 +5,25 @@ or wait on the same trigger with the same deadline), a reply the reply waits it 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_ecall import _delivery_wait as wait
-from airflow_provider_ecall._compat import (
+from airflow_provider_ecall.client import EcallClient, SmsMessage
+from airflow_provider_ecall.delivery import wait
+from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
+from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor, EcallReplySensor
+from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
+from airflow_provider_ecall.utils.compat import (
     DAG,
     AirflowFailException,
     AirflowSensorTimeout,
     airflow_at_least,
 )
-from airflow_provider_ecall.client import EcallClient, SmsMessage
-from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.sandbox.callbacks import callback_url, delivery_params, reply_params
-from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor, EcallReplySensor
-from airflow_provider_ecall.triggers.ecall import EcallDeliveryTrigger
 from tests.airflow.conftest import CALLBACK_TOKEN as TOKEN
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def _sent(client: EcallClient, job_id: str) -> None:
 
 
 def _event(trigger: EcallDeliveryTrigger) -> dict[str, Any]:
-    from airflow_provider_ecall.triggers._delivery import callback_event
+    from airflow_provider_ecall.delivery.terms import callback_event
 
     event = callback_event(trigger.serialize()[1], trigger.job_ids[0])
     assert event is not None
@@ -231,17 +232,23 @@ def test_a_callback_event_without_its_wait_is_a_clear_failure() -> None:
 
 
 def _reply_wait(sender: str, **extra: Any) -> Any:
-    from airflow_provider_ecall.triggers._replies import number_digest
     from airflow_provider_ecall.triggers.ecall import EcallReplyTrigger
+    from airflow_provider_ecall.triggers.replies import number_digest
 
     deadline = datetime.now(timezone.utc) + timedelta(hours=1)
     arguments = {"since": None, "deadline": deadline.isoformat(), **extra}
     return EcallReplyTrigger(sender_digests=[number_digest(sender)], words=["ACK"], **arguments)
 
 
-def _reply(message: str, sender: str = PHONE, to: str = LEASED) -> str:
-    params = reply_params(address_from=sender, address_to=to, message=message, job_id="j-1")
-    return callback_url(f"/callbacks/{TOKEN}/reply", params)
+def _reply(
+    message: str,
+    sender: str = PHONE,
+    to: str = LEASED,
+    job_id: str | None = "j-1",
+    via: str = TOKEN,
+) -> str:
+    params = reply_params(address_from=sender, address_to=to, message=message, job_id=job_id)
+    return callback_url(f"/callbacks/{via}/reply", params)
 
 
 def test_a_reply_by_callback_resumes_the_reply_waits_it_matches(
@@ -284,3 +291,65 @@ def test_a_reply_the_wait_does_not_want_leaves_it_waiting(
     # Nobody took it and no DAG declares the reply asset: 503, so eCall may try again.
     assert receiver.get(_reply(message, to=to)).status_code == 503
     assert {state for state, _ in _rows().values()} == {"deferred"}
+
+
+def test_a_wait_for_the_answers_to_one_send_takes_no_reply_about_another(
+    defer: Callable[[dict[str, Any]], None], receiver: TestClient
+) -> None:
+    """Both wait for ACK from the same number; ``first`` for the answers to send j-1, ``second``
+    to j-2. A callback about j-1 (here batch 2 of it) ends ``first`` only."""
+    defer(
+        {
+            "first": _reply_wait(PHONE, reply_to=["j-1"]),
+            "second": _reply_wait(PHONE, reply_to=["j-2"]),
+        }
+    )
+
+    assert receiver.get(_reply("ACK", job_id="j-1-2")).status_code == 200
+
+    rows = _rows()
+    assert rows["first"][0] == "scheduled"
+    assert rows["second"] == ("deferred", None)
+
+
+def test_a_leaked_signed_reply_url_ends_no_wait_for_another_send(
+    defer: Callable[[dict[str, Any]], None], receiver: TestClient
+) -> None:
+    """The issue's forged "ack": whoever holds the URL signed for j-2 answers for j-2 alone,
+    and a wait for the answers to j-1 goes on waiting."""
+    from airflow_provider_ecall.plugins.signing import CallbackSigner
+    from tests.airflow.conftest import SIGNING_KEY
+
+    leaked = CallbackSigner((SIGNING_KEY,)).sign("reply", "j-2", expires=int(time.time()) + 600)
+    defer(
+        {
+            "first": _reply_wait(PHONE, reply_to=["j-1"]),
+            "second": _reply_wait(PHONE, reply_to=["j-2"]),
+        }
+    )
+
+    # The query names no JobID: the signed one counts. Naming j-1 instead is refused (403).
+    assert receiver.get(_reply("ACK", job_id="j-1", via=leaked)).status_code == 403
+    assert receiver.get(_reply("ACK", job_id=None, via=leaked)).status_code == 200
+
+    rows = _rows()
+    assert rows["first"] == ("deferred", None)
+    assert rows["second"][0] == "scheduled"
+
+
+def test_a_reply_wait_names_reply_to_when_it_holds_no_job_id() -> None:
+    sensor = EcallReplySensor(task_id="wait", from_numbers=PHONE, reply_to=" ")
+    with pytest.raises(AirflowFailException, match="reply_to: no eCall JobID found"):
+        sensor._reply_to()
+
+
+def test_reply_to_takes_a_send_tasks_output_and_old_trigger_rows_still_load() -> None:
+    from airflow_provider_ecall.triggers.ecall import EcallReplyTrigger
+
+    sensor = EcallReplySensor(task_id="wait", reply_to={"job_ids": ["j-1", "j-2"]})
+    assert sensor._reply_to() == ["j-1", "j-2"]
+    assert EcallReplySensor(task_id="any")._reply_to() == []
+    # A row written before reply_to existed rebuilds as a wait for answers to any send.
+    _, kwargs = _reply_wait(PHONE).serialize()
+    del kwargs["reply_to"]
+    assert EcallReplyTrigger(**kwargs).reply_to == []

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_ecall import _delivery_wait as wait
-from airflow_provider_ecall._compat import (
+from airflow_provider_ecall.client.delivery import DeliveryReport
+from airflow_provider_ecall.client.responses import StatusRecord
+from airflow_provider_ecall.delivery import wait
+from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor
+from airflow_provider_ecall.utils.compat import (
     AIRFLOW_VERSION,
     DAG,
     AirflowFailException,
     AirflowSensorTimeout,
 )
-from airflow_provider_ecall.client.delivery import DeliveryReport
-from airflow_provider_ecall.client.responses import StatusRecord
-from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.sensors.ecall import EcallDeliverySensor
 from tests.airflow.conftest import ti_states
 
 pytestmark = pytest.mark.compat(feature="Delivery: EcallDeliverySensor poke and deferred")

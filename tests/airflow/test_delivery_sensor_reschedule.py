@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG
 from tests.airflow.conftest import ti_states
 
 if TYPE_CHECKING:

@@ -167,7 +167,9 @@ def test_without_sharing_each_wait_asks_for_itself(ecall_sandbox_connection: Eca
     events = _run(*(_trigger([f"own-{n}"], share_poller=False) for n in range(5)))
 
     assert {e["status"] for e in events} == {"delivered"}
-    assert _state_requests(ecall_sandbox_connection) - before == 5
+    # Each wait asks at least once for itself (shared, the five would make one query); its
+    # planner may ask once more by JobID when its first window ended in the second of the send.
+    assert 5 <= _state_requests(ecall_sandbox_connection) - before <= 10
 
 
 @pytest.mark.ecall_delivery(delay=0)
@@ -254,11 +256,11 @@ def test_the_event_loop_keeps_running_while_a_query_waits(
     def gated_fetch_for(conn_id: str) -> _poller.Fetch:
         fetch = real_fetch_for(conn_id)
 
-        def gated(job_ids: Sequence[str], sent_after: datetime | None, probe: int) -> Any:
+        def gated(wants: Any, now: Any) -> Any:
             started.set()
             if not release.wait(10):
                 raise RuntimeError("the event loop stood still while the status query waited")
-            return fetch(job_ids, sent_after, probe)
+            return fetch(wants, now)
 
         return gated
 

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import typing_extensions
 
-from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR, get_provider_info
-from airflow_provider_ecall._kinds import FAX, SMS, VOICE, FaxFields, SmsFields, VoiceFields
+from airflow_provider_ecall import get_provider_info
 from airflow_provider_ecall.client import (
     EcallValidationError,
     FaxMessage,
     SmsMessage,
     VoiceMessage,
 )
+from airflow_provider_ecall.hooks.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_ecall.hooks.ecall import EcallHook
 from airflow_provider_ecall.operators.ecall import (
     EcallFaxOperator,
@@ -29,6 +29,7 @@ from airflow_provider_ecall.operators.ecall import (
     EcallVoiceOperator,
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.fields import FAX, SMS, VOICE, FaxFields, SmsFields, VoiceFields
 from tests._airflow import Connection, redact
 
 NUMBER = "+41791112233"
@@ -286,15 +287,15 @@ def test_hook_masks_the_password_itself_whatever_source_the_connection_has() -> 
 def test_ui_field_behaviour_is_the_provider_info_one() -> None:
     behaviour = EcallHook.get_ui_field_behaviour()
     assert behaviour == {
-        "hidden_fields": _UI_FIELD_BEHAVIOUR["hidden-fields"],
-        "relabeling": _UI_FIELD_BEHAVIOUR["relabeling"],
-        "placeholders": _UI_FIELD_BEHAVIOUR["placeholders"],
+        "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+        "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+        "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
     }
 
 
 def test_connection_form_widgets_cover_the_conn_fields() -> None:
     pytest.importorskip("flask_appbuilder")
-    assert set(EcallHook.get_connection_form_widgets()) == set(_CONN_FIELDS)
+    assert set(EcallHook.get_connection_form_widgets()) == set(CONN_FIELDS)
 
 
 def _union_members(hint: object) -> set[object]:
@@ -302,6 +303,14 @@ def _union_members(hint: object) -> set[object]:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return set().union(*(_union_members(arg) for arg in typing.get_args(hint)))
     return {hint}
+
+
+def _field_hints(cls: type) -> dict[str, object]:
+    """The resolved annotations of a dataclass's fields. Not ``get_type_hints(cls)``: on
+    Python 3.10 it cannot resolve the string ``InitVar[...]`` of an init-only parameter."""
+    fields = {f.name: f.type for f in dataclasses.fields(cls)}
+    holder = type("Fields", (), {"__annotations__": fields, "__module__": cls.__module__})
+    return typing.get_type_hints(holder)
 
 
 @pytest.mark.parametrize(
@@ -319,9 +328,10 @@ def test_every_layer_takes_exactly_the_fields_of_the_message(
     assert spec.fields == ordered
     assert message_class.kind == spec.kind
     # The TypedDict the hook and the notifiers take declares each field as the dataclass does.
-    hints = typing.get_type_hints(message_class)
+    hints = _field_hints(message_class)
     names = {**vars(sys.modules[message_class.__module__]), "Required": typing_extensions.Required}
-    declared = typing.get_type_hints(fields, localns=names)
+    # typing_extensions strips `Required[...]` on Python 3.10 too (its typing does not know it)
+    declared = typing_extensions.get_type_hints(fields, localns=names)
     assert declared == {name: hints[name] for name in ordered}
     # templated: every field whose type admits text (str, or an alias that includes it),
     # except the whole numbers, which also take digit strings

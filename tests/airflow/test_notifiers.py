@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG, AirflowVersionError, airflow_at_least
 from airflow_provider_ecall.client import EcallAuthError
 from airflow_provider_ecall.notifications.ecall import (
     EcallFaxNotifier,
@@ -18,6 +17,7 @@ from airflow_provider_ecall.notifications.ecall import (
     send_ecall_voice_notification,
 )
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG, AirflowVersionError, airflow_at_least
 from tests._airflow import EXCEPTION_IN_DAG_TEST
 from tests.airflow.conftest import ti_states
 

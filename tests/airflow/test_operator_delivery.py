@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_ecall._compat import AIRFLOW_VERSION, DAG
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import AIRFLOW_VERSION, DAG
 from tests.airflow.conftest import ti_states
 
 pytestmark = pytest.mark.compat(

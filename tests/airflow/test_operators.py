@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_ecall._compat import DAG
-from airflow_provider_ecall._runtime import task_job_id
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 from airflow_provider_ecall.sandbox import EcallSandbox
+from airflow_provider_ecall.utils.compat import DAG
+from airflow_provider_ecall.utils.context import task_job_id
 from tests.airflow.conftest import ti_states
 
 NUMBER = "+41791112233"

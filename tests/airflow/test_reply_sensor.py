@@ -11,7 +11,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, T
 
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.sensors.ecall import EcallReplySensor
-from airflow_provider_ecall.triggers._replies import number_digest
+from airflow_provider_ecall.triggers.replies import number_digest
 
 SENDER = "+41791112233"
 STARTED = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import re
 
 import pendulum
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_ecall.client import (
     EcallClient,
     EcallCreditError,
+    EcallRequestError,
     EcallServerError,
     EcallValidationError,
     FaxMessage,
@@ -107,22 +108,38 @@ def test_status_of_an_unknown_job_is_empty(client: EcallClient, sandbox: EcallSa
 
 
 def test_status_window_split_when_ecall_finds_it_too_large() -> None:
+    """Halves on whole seconds: eCall's dates have no fractions, and a window of one second
+    that still holds too many is eCall's refusal, not a split into fractions of it."""
     with EcallSandbox(max_status_objects=2) as sandbox:
         client = make_client(sandbox)
-        # Sends 20 ms apart in a 4 s window: 16 halvings reach ~0.06 ms, so every job can be
-        # isolated however fast the sends themselves are.
-        start = pendulum.now("UTC").subtract(seconds=2)
+        start = pendulum.instance(sandbox.now()).subtract(seconds=1)
         for n in range(5):
             client.send(SmsMessage(address=NUMBERS[n], message="x", job_id=f"w-{n}"))
-            time.sleep(0.02)
-        end = pendulum.now("UTC").add(seconds=2)
+            sandbox.travel(1.3)
+        end = pendulum.instance(sandbox.now()).add(seconds=2)
 
         records = client.get_status(start_date=start, end_date=end)
 
         assert sorted(r.job_id or "" for r in records) == [f"w-{n}" for n in range(5)]
         state_calls = [r for r in sandbox.requests if r.endpoint == "state"]
         assert any(r.result_code == 11701 for r in state_calls)
-        assert len(state_calls) > 1
+        dates = [r.params[name] for r in state_calls for name in ("StartDate", "EndDate")]
+        assert len(dates) > 2
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d) for d in dates)
+
+
+def test_one_second_with_too_many_statuses_is_refused_not_split() -> None:
+    with EcallSandbox(max_status_objects=2) as sandbox:
+        client = make_client(sandbox)
+        second = pendulum.instance(sandbox.now()).set(microsecond=0).add(seconds=1)
+        sandbox.travel((second - sandbox.now()).total_seconds() + 0.1)
+        client.send(SmsMessage(address=NUMBERS[:3], message="x", job_id="three"))
+
+        with pytest.raises(EcallRequestError) as caught:
+            client.get_status(start_date=second, end_date=second.add(seconds=1))
+
+        assert caught.value.result_code == 11701
+        assert len([r for r in sandbox.requests if r.endpoint == "state"]) == 1
 
 
 @pytest.mark.parametrize(

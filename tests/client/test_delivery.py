@@ -1,4 +1,4 @@
-"""The status table, per-recipient reports and the fewest Api/State queries for many jobs."""
+"""The status table, per-recipient reports and a wait's first poll for many jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_ecall.client import EcallClient, SmsMessage, StatusRecord
-from airflow_provider_ecall.client.delivery import DeliveryReport, fetch_statuses
+from airflow_provider_ecall.client.delivery import DeliveryReport
+from airflow_provider_ecall.client.planner import QueryPlanner, Want
 from airflow_provider_ecall.client.statuses import STATUS_TABLE, meaning_of, outcome_of_code
 from airflow_provider_ecall.sandbox import EcallSandbox
 
@@ -96,6 +97,12 @@ def _state_requests(sandbox: EcallSandbox) -> list[dict[str, str]]:
     return [r.params for r in sandbox.requests if r.endpoint == "state"]
 
 
+def _round(client: EcallClient, jobs: list[str], since: datetime) -> dict[str, object]:
+    """What a wait's first poll asks (a fresh planner: it knows only these jobs)."""
+    now = datetime.now(timezone.utc)
+    return dict(QueryPlanner().run(client, [Want(j, since, now) for j in jobs], now).records)
+
+
 def test_many_jobs_cost_one_window_query(client: EcallClient, sandbox: EcallSandbox) -> None:
     sandbox.configure_delivery(delay=0, failing=[OTHER])
     since = datetime.now(timezone.utc)
@@ -103,41 +110,42 @@ def test_many_jobs_cost_one_window_query(client: EcallClient, sandbox: EcallSand
         _send(client, f"job-{n}", PHONE, OTHER)
     before = len(_state_requests(sandbox))
 
-    found = fetch_statuses(client, [f"job-{n}" for n in range(20)], sent_after=since)
+    found = _round(client, [f"job-{n}" for n in range(20)], since)
 
     queries = _state_requests(sandbox)[before:]
     assert len(queries) == 1
     assert "StartDate" in queries[0]
     assert sorted(found) == sorted(f"job-{n}" for n in range(20))
-    assert {r.status_code for records in found.values() for r in records} == {8, 2}
+    assert {r.status_code for records in found.values() for r in records} == {8, 2}  # type: ignore[attr-defined]
 
 
 def test_one_job_is_asked_by_job_id(client: EcallClient, sandbox: EcallSandbox) -> None:
     _send(client, "alone")
     before = len(_state_requests(sandbox))
 
-    found = fetch_statuses(client, ["alone", "alone"], sent_after=datetime.now(timezone.utc))
+    found = _round(client, ["alone", "alone"], datetime.now(timezone.utc))
 
     assert [q.get("JobID") for q in _state_requests(sandbox)[before:]] == ["alone"]
     assert list(found) == ["alone"]
 
 
-def test_a_job_outside_the_window_is_probed_one_per_call(
+def test_jobs_outside_the_window_are_asked_by_job_id_the_next_poll(
     client: EcallClient, sandbox: EcallSandbox
 ) -> None:
     _send(client, "old")
     since = datetime.now(timezone.utc) + timedelta(hours=1)  # "old" was sent before this
     _send(client, "new")
+    planner = QueryPlanner()
+    wants = [Want(job, since, datetime.now(timezone.utc)) for job in ("old", "new", "ghost")]
     before = len(_state_requests(sandbox))
 
-    first = fetch_statuses(client, ["old", "new", "ghost"], sent_after=since, probe=0)
-    second = fetch_statuses(client, ["old", "new", "ghost"], sent_after=since, probe=1)
+    first = planner.run(client, wants, datetime.now(timezone.utc))
+    second = planner.run(client, wants, datetime.now(timezone.utc))
 
     queries = _state_requests(sandbox)[before:]
-    assert len(queries) == 4  # a window and one JobID per call
-    assert [q.get("JobID") for q in queries if "JobID" in q] == ["ghost", "new"]
-    assert sorted(first) == []  # the window covers none: all three sent before "since"
-    assert sorted(second) == ["new"]
+    assert [q.get("JobID") for q in queries if "JobID" in q] == ["old", "new", "ghost"]
+    assert sorted(first.records) == []  # the window covers none: all three sent before "since"
+    assert sorted(second.records) == ["new", "old"]
 
 
 def test_the_window_is_split_when_eCall_finds_it_too_large(
@@ -148,7 +156,7 @@ def test_the_window_is_split_when_eCall_finds_it_too_large(
         _send(client, f"w-{n}", PHONE, OTHER)
     sandbox.inject(endpoint="state", status=400, result_code=11701)
 
-    found = fetch_statuses(client, ["w-0", "w-1", "w-2"], sent_after=since)
+    found = _round(client, ["w-0", "w-1", "w-2"], since)
 
     assert sorted(found) == ["w-0", "w-1", "w-2"]
-    assert sum(len(records) for records in found.values()) == 6
+    assert sum(len(records) for records in found.values()) == 6  # type: ignore[arg-type]

@@ -12,18 +12,25 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from airflow_provider_ecall import _CONN_FIELDS, _UI_FIELD_BEHAVIOUR
-from airflow_provider_ecall._compat import airflow_at_least
+from airflow_provider_ecall.hooks.connection_form import (
+    CONN_FIELDS,
+    RULES,
+    SENDER_PATTERN,
+    UI_FIELD_BEHAVIOUR,
+    URL_PATTERN,
+)
+from airflow_provider_ecall.utils.compat import airflow_at_least
 
 pytestmark = pytest.mark.compat(feature="Connection form in the UI (extras, labels, hidden fields)")
 
-RELABELING = _UI_FIELD_BEHAVIOUR["relabeling"]
+RELABELING = UI_FIELD_BEHAVIOUR["relabeling"]
 
 
 def _providers_manager() -> Any:
@@ -49,15 +56,34 @@ def test_flask_appbuilder_connection_form_has_our_fields_and_validates_them() ->
         form = form_class()
         assert form.validate(), form.errors
         assert form.extra__ecall__batch_size.data == 25
-        assert form.extra__ecall__batch_size.label.text == _CONN_FIELDS["batch_size"]["label"]
+        assert form.extra__ecall__batch_size.label.text == CONN_FIELDS["batch_size"]["label"]
         assert 'name="extra__ecall__default_callback"' in str(form.extra__ecall__default_callback)
         assert dict(form.conn_type.choices)["ecall"] == "eCall"
+        assert form.extra__ecall__timeout.data == 12  # stored as a number, not as text
     with app.test_request_context(method="POST", data={**posted, "extra__ecall__batch_size": "0"}):
         form = form_class()
         assert not form.validate()
         assert list(form.errors) == ["extra__ecall__batch_size"]
+    bad = {
+        "extra__ecall__timeout": ["abc", "0", "601"],
+        "extra__ecall__default_callback": ["A" * 20, "Ops Team 24/7", "+41-79"],
+        "extra__ecall__fallback_url": ["http://ecall.example.com", "ftp://x", "url.ecall.ch"],
+    }
+    for field, values in bad.items():
+        for value in values:
+            with app.test_request_context(method="POST", data={**posted, field: value}):
+                form = form_class()
+                assert not form.validate(), (field, value)
+                errors = form.errors[field]
+                rule = RULES[field.rsplit("__", 1)[1]]
+                assert rule in errors or any("Not a valid" in e for e in errors), errors
+    fallback = "https://backup.ecall.example/"
+    with app.test_request_context(
+        method="POST", data={**posted, "extra__ecall__fallback_url": fallback}
+    ):
+        assert form_class().validate()
     behaviour = _providers_manager().field_behaviours["ecall"]
-    assert behaviour["hidden_fields"] == _UI_FIELD_BEHAVIOUR["hidden-fields"]
+    assert behaviour["hidden_fields"] == UI_FIELD_BEHAVIOUR["hidden-fields"]
     assert behaviour["relabeling"] == RELABELING
 
 
@@ -80,7 +106,7 @@ def test_the_ui_hook_metadata_describes_our_connection(hook_meta_data: list[Any]
     (meta,) = [m for m in hook_meta_data if m.connection_type == "ecall"]
     assert meta.hook_name == "eCall"
     extra = meta.extra_fields or {}
-    assert set(extra) == set(_CONN_FIELDS)
+    assert set(extra) == set(CONN_FIELDS)
     batch = extra["batch_size"]
     assert batch["schema"]["type"] == ["integer", "null"]
     assert (batch.get("title") or batch["schema"].get("title")) == "Batch size"
@@ -96,3 +122,36 @@ def test_the_ui_hook_metadata_describes_our_connection(hook_meta_data: list[Any]
     else:
         service = importlib.import_module("airflow.api_fastapi.core_api.services.ui.connections")
         assert isinstance(field, service.HookMetaService.MockBaseField)
+
+
+SENDERS = ["Ops", "OpsTeam2411", "A", "+41791234567", "0041791234567890", "12345678901234567"]
+SENDERS += ["OpsTeam24x7X", " Ops", "Ops ", "O p", "1234", "+", "", "Öps", "Ops\tX"]
+URLS = ["https://url.ecall.ch", "https://a.example:8443/x", "http://127.0.0.1:8080"]
+URLS += ["http://localhost/", "http://[::1]:9", "http://ecall.example", "url.ecall.ch", "https://"]
+URLS += ["https://u:p@url.ecall.ch", "https://url.ecall.ch/?a=1", "https://url.ecall.ch/#x"]
+
+
+@pytest.mark.parametrize("value", SENDERS)
+def test_the_forms_sender_rule_is_the_hooks(value: str) -> None:
+    """The pattern the forms show (2.11 validators, 3.2+ schema) takes exactly the senders
+    the hook takes."""
+    from airflow_provider_ecall.client.errors import EcallValidationError
+    from airflow_provider_ecall.client.validation import sender
+
+    try:
+        hook_takes = bool(sender("default_callback", value))
+    except EcallValidationError:
+        hook_takes = False
+    assert bool(re.match(SENDER_PATTERN, value)) == hook_takes
+
+
+@pytest.mark.parametrize("value", URLS)
+def test_the_forms_url_rule_is_the_clients(value: str) -> None:
+    from airflow_provider_ecall.client.errors import EcallValidationError
+    from airflow_provider_ecall.client.transport import check_base_url
+
+    try:
+        client_takes = bool(check_base_url(value))
+    except EcallValidationError:
+        client_takes = False
+    assert bool(re.match(URL_PATTERN, value)) == client_takes

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from airflow_provider_ecall._compat import AirflowVersionError, airflow_at_least
+from airflow_provider_ecall.utils.compat import AirflowVersionError, airflow_at_least
 
 pytestmark = pytest.mark.compat(
     feature="Inbound SMS: asset-watcher trigger, reply sensor, callback receiver", since="3.0"

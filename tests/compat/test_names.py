@@ -4,11 +4,16 @@ running Airflow lacks is refused with the feature and the minimum version in the
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 
-from airflow_provider_ecall import _compat
-from airflow_provider_ecall._compat import AirflowVersionError, airflow_at_least, require_airflow
+from airflow_provider_ecall.utils import compat
+from airflow_provider_ecall.utils.compat import (
+    AirflowVersionError,
+    airflow_at_least,
+    require_airflow,
+)
 
 pytestmark = pytest.mark.compat(feature="Airflow names resolve; missing ones name their minimum")
 
@@ -41,14 +46,14 @@ def test_every_name_is_airflows_own_or_names_its_minimum(name: str) -> None:
     places = WHERE[name]
     if not airflow_at_least(places[0][0]):
         with pytest.raises(AirflowVersionError, match=rf"{name} needs Airflow {places[0][0]} or"):
-            getattr(_compat, name)
+            getattr(compat, name)
         return
     module = [module for since, module in places if airflow_at_least(since)][-1]
-    assert getattr(_compat, name) is getattr(importlib.import_module(module), name)
+    assert getattr(compat, name) is getattr(importlib.import_module(module), name)
 
 
 def test_every_public_name_is_checked() -> None:
-    names = {n for n in _compat.__all__ if n[0].isupper() or n == "mask_secret"}
+    names = {n for n in compat.__all__ if n[0].isupper() or n == "mask_secret"}
     constants = {"AIRFLOW_VERSION", "AIRFLOW_VERSION_TEXT", "AirflowVersionError"}
     assert names - constants <= set(WHERE)
 
@@ -56,8 +61,11 @@ def test_every_public_name_is_checked() -> None:
 def test_the_running_version_is_read_from_airflow() -> None:
     import airflow
 
-    assert airflow.__version__ == _compat.AIRFLOW_VERSION_TEXT
-    assert ".".join(map(str, _compat.AIRFLOW_VERSION)) == airflow.__version__.split("+")[0]
+    assert airflow.__version__ == compat.AIRFLOW_VERSION_TEXT
+    # The release's numbers: "3.4.0b2" and "3.3.2+local" are (3, 4, 0) and (3, 3, 2).
+    release = re.match(r"\d+(\.\d+)*", airflow.__version__)
+    assert release is not None
+    assert ".".join(map(str, compat.AIRFLOW_VERSION)) == release.group()
 
 
 def test_require_airflow_names_the_feature_and_both_versions() -> None:
@@ -65,17 +73,17 @@ def test_require_airflow_names_the_feature_and_both_versions() -> None:
         require_airflow("time travel", "99.1")
     message = str(raised.value)
     assert "time travel needs Airflow 99.1 or newer" in message
-    assert _compat.AIRFLOW_VERSION_TEXT in message
+    assert compat.AIRFLOW_VERSION_TEXT in message
     assert (raised.value.feature, raised.value.minimum) == ("time travel", "99.1")
 
 
 def test_require_airflow_accepts_every_supported_release() -> None:
     require_airflow("anything", "2.11")
-    require_airflow("anything", ".".join(map(str, _compat.AIRFLOW_VERSION)))
+    require_airflow("anything", ".".join(map(str, compat.AIRFLOW_VERSION)))
     assert airflow_at_least("2.11.0")
     assert not airflow_at_least("99")
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
-        _compat.__getattr__("NoSuchThing")
+        compat.__getattr__("NoSuchThing")

@@ -12,7 +12,10 @@ import json
 import sys
 import warnings
 
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow 2.11 to 3.1
+    from airflow.models.dagbag import DagBag
 
 
 def main(dag_folder: str) -> None:

@@ -78,6 +78,36 @@ def test_state_window_over_the_limit_is_11701() -> None:
         assert (over.status_code, result_of(over)[0]) == (400, 11701)
 
 
+def test_state_answers_1000_objects_and_refuses_1001_as_ecall_does() -> None:
+    """The default limit is eCall's: a window of 1,000 status objects is answered whole, one
+    more is HTTP 400 with 11701; a JobID query is never refused (a job has at most 1,000)."""
+    with EcallSandbox() as sandbox:
+        api = Api(sandbox)
+        api.sms(JobID="big", Address=";".join(f"+4179{n:07d}" for n in range(1000)))
+        whole = api.call("Api/State", StartDate="2000-01-01T00:00:00Z")
+        assert (whole.status_code, len(statuses_of(whole))) == (200, 1000)
+        api.sms(JobID="one-more")
+        over = api.call("Api/State", StartDate="2000-01-01T00:00:00Z")
+        assert (over.status_code, result_of(over)[0]) == (400, 11701)
+        assert len(statuses_of(api.call("Api/State", JobID="big"))) == 1000
+
+
+def test_state_windows_follow_the_sandbox_clock() -> None:
+    """A test spreads sends over hours with ``travel``: each is stamped by the moved clock,
+    which windows select by."""
+    with EcallSandbox() as sandbox:
+        api = Api(sandbox)
+        api.sms(JobID="now")
+        later = sandbox.travel(3 * 3600)
+        api.sms(JobID="later")
+        since = (later - timedelta(minutes=1)).isoformat()
+        assert [s["JobID"] for s in statuses_of(api.call("Api/State", StartDate=since))] == [
+            "later"
+        ]
+        with pytest.raises(ValueError, match="forward"):
+            sandbox.travel(-1)
+
+
 def test_cache_empty(api: Api) -> None:
     response = api.call("Api/Cache/GetNextMessage")
 

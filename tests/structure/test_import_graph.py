@@ -96,3 +96,44 @@ def test_the_package_imports_one_way() -> None:
     assert len(graph) > 30  # the whole package was read
     assert f"{PACKAGE}.client.messages" in graph[f"{PACKAGE}.client.client"]
     assert find_cycle(graph) is None
+
+
+def owner_of_private(module: str) -> str | None:
+    """The package that owns ``module`` when it is private (a ``_name`` part, not a dunder
+    such as ``__main__``), else None: ``a.b._c.d`` -> ``a.b``."""
+    parts = module.split(".")
+    for index, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[:index])
+    return None
+
+
+def private_imports_across_packages(graph: dict[str, set[str]]) -> list[str]:
+    """``importer -> private module`` for every import of a private module from outside the
+    package that owns it."""
+    found = []
+    for importer, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            owner = owner_of_private(target)
+            if owner is not None and not (importer + ".").startswith(owner + "."):
+                found.append(f"{importer} -> {target}")
+    return found
+
+
+def test_the_private_import_reader_knows_whose_module_is_private(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "a").mkdir(parents=True)
+    (package / "b").mkdir()
+    for name in ("__init__.py", "a/__init__.py", "b/__init__.py", "a/__main__.py"):
+        (package / name).write_text("")
+    (package / "a" / "_inner.py").write_text("")
+    (package / "a" / "user.py").write_text("from pkg.a import _inner\n")  # its own package
+    (package / "b" / "other.py").write_text("from pkg.a._inner import x\n")  # across
+    (package / "b" / "runner.py").write_text("import pkg.a.__main__\n")  # a dunder: public
+    assert private_imports_across_packages(import_graph(package)) == ["pkg.b.other -> pkg.a._inner"]
+
+
+def test_packages_import_each_other_only_through_public_modules() -> None:
+    """What another package of ours needs is a public name of a public module (or lives in
+    the package that needs it): a module whose name starts with ``_`` is its package's own."""
+    assert private_imports_across_packages(import_graph()) == []

@@ -14,8 +14,8 @@ import pytest
 from airflow_provider_ecall.client import EcallClient
 from airflow_provider_ecall.client.errors import EcallValidationError
 from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.triggers._replies import number_digest
 from airflow_provider_ecall.triggers.ecall import EcallInboundSmsTrigger, EcallReplyTrigger
+from airflow_provider_ecall.triggers.replies import number_digest
 from tests.triggers.conftest import Runner, settle
 
 pytestmark = pytest.mark.usefixtures("ecall_sandbox_connection")
@@ -256,8 +256,8 @@ def test_the_watchers_event_travels_to_the_triggerer_supervisor_whole() -> None:
 
     from airflow.jobs.triggerer_job_runner import TriggerEventEntry, messages
 
-    from airflow_provider_ecall.triggers._inbound import ReplyEvent
-    from airflow_provider_ecall.triggers._replies import InboundReply
+    from airflow_provider_ecall.triggers.inbound import ReplyEvent
+    from airflow_provider_ecall.triggers.replies import InboundReply
 
     reply = InboundReply("m1", "ACK", SENDER, LEASED, datetime.now(timezone.utc))
     event = ReplyEvent(payload=reply.to_payload())
