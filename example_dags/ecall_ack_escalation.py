@@ -8,17 +8,26 @@
    them a second, shorter chance to reply ACK.
 4. Still nothing: `page_second` texts and `call_second` rings the second person.
 
-The waits run with `trigger_rule="all_failed"` downstream: a wait that *breaks* (eCall
-unreachable, triggerer down) escalates too — an alert must not stop at a broken wait.
+The chain comes from `ack_escalation()` (`airflow_provider_ecall.operators.escalation`),
+which also starts it from a task's failure in any DAG (`after=`; see
+`example_dags/ecall_oncall_recipe.py` and `docs/oncall.md`). The waits run with
+`trigger_rule="all_failed"` downstream: a wait that *breaks* (eCall unreachable, triggerer
+down) escalates too — an alert must not stop at a broken wait.
 
-Replies are read from the account's inbound cache through one shared drain per connection
-and triggerer (see `docs/replies.md`): this DAG and an asset watcher on the same account do
-not take each other's replies. Give the alert SMS a sender the engineer can answer (the
-connection's `default_callback`, or `callback`).
+**Replies need a number to reply to.** The SMS go out from `ECALL_REPLY_NUMBER`, a mobile
+number leased from eCall whose inbound SMS land in the account's cache; an alphanumeric
+sender (`"OpsTeam"`) cannot be answered and is refused when the file is parsed. The waits
+read only the SMS sent to that number (`mobile_number`), through one shared drain per
+connection and triggerer (`docs/replies.md`): SMS to the account's other numbers never
+block them. An unrelated SMS to the same number ("on it") does: it stays at the head of
+the cache and hides the ACK behind it until the wait times out (the chain then calls, so
+nothing is swallowed, but the ACK comes too late) — unless an asset watcher with the same
+`mobile_number` runs (`EcallInboundSmsTrigger`, as `ecall_sms_commands` does) and takes it.
 
 **Numbers** (read when the file is parsed): `ECALL_ONCALL_PRIMARY` (`+41790000011`),
-`ECALL_ONCALL_SECOND` (`+41790000012`). **Waits**: `ECALL_ACK_TIMEOUT` seconds (600) and
-half of it after the call; `ECALL_REPLY_POLL` seconds between cache polls (30).
+`ECALL_ONCALL_SECOND` (`+41790000012`), `ECALL_REPLY_NUMBER` (`+41790000000`). **Waits**:
+`ECALL_ACK_TIMEOUT` seconds (600) and half of it after the call; `ECALL_REPLY_POLL` seconds
+between cache polls (30).
 
 **Connection**: `ecall_default` (type `ecall`).
 """
@@ -28,16 +37,20 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import DAG, Param
 
-from airflow_provider_ecall.operators.ecall import EcallSmsOperator, EcallVoiceOperator
-from airflow_provider_ecall.sensors.ecall import EcallReplySensor
+try:
+    from airflow.sdk import DAG, Param
+except ImportError:  # Airflow 2.11
+    from airflow import DAG
+    from airflow.models.param import Param
+
+from airflow_provider_ecall.operators.escalation import ack_escalation
 
 PRIMARY = os.environ.get("ECALL_ONCALL_PRIMARY", "+41790000011")
 SECOND = os.environ.get("ECALL_ONCALL_SECOND", "+41790000012")
+REPLY_NUMBER = os.environ.get("ECALL_REPLY_NUMBER", "+41790000000")
 ACK_TIMEOUT = float(os.environ.get("ECALL_ACK_TIMEOUT", "600"))
 POLL = float(os.environ.get("ECALL_REPLY_POLL", "30"))
-INCIDENT = "{{ params.incident }} (run {{ run_id }})"
 
 with DAG(
     dag_id="ecall_ack_escalation",
@@ -48,43 +61,13 @@ with DAG(
     tags=["ecall", "example"],
     params={"incident": Param("orders load is 2 hours late", type="string")},
 ) as dag:
-    page_primary = EcallSmsOperator(
-        task_id="page_primary",
-        address=PRIMARY,
-        message=f"ALERT: {INCIDENT}. Reply ACK to take it.",
-    )
-    wait_for_ack = EcallReplySensor(
-        task_id="wait_for_ack",
-        from_numbers=PRIMARY,
-        words=["ACK"],
+    # [START howto_operator_ecall_ack_escalation]
+    ack_escalation(
+        primary=PRIMARY,
+        second=SECOND,
+        callback=REPLY_NUMBER,
+        incident="{{ params.incident }} (run {{ run_id }})",
         timeout=ACK_TIMEOUT,
         poll_interval=POLL,
     )
-    call_primary = EcallVoiceOperator(
-        task_id="call_primary",
-        address=PRIMARY,
-        message=f"Airflow alert: {INCIDENT}. Reply A C K by SMS to take it.",
-        language="EN",
-        trigger_rule="all_failed",
-    )
-    wait_after_call = EcallReplySensor(
-        task_id="wait_after_call",
-        from_numbers=PRIMARY,
-        words=["ACK"],
-        timeout=ACK_TIMEOUT / 2,
-        poll_interval=POLL,
-    )
-    page_second = EcallSmsOperator(
-        task_id="page_second",
-        address=SECOND,
-        message=f"ALERT, not acknowledged by the on-call engineer: {INCIDENT}.",
-        trigger_rule="all_failed",
-    )
-    call_second = EcallVoiceOperator(
-        task_id="call_second",
-        address=SECOND,
-        message=f"Airflow alert, not acknowledged: {INCIDENT}.",
-        language="EN",
-    )
-
-    page_primary >> wait_for_ack >> call_primary >> wait_after_call >> page_second >> call_second
+    # [END howto_operator_ecall_ack_escalation]

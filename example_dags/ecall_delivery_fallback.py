@@ -25,7 +25,12 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, task
+
+try:
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2.11
+    from airflow import DAG
+    from airflow.decorators import task
 
 from airflow_provider_ecall.operators.ecall import EcallFaxOperator, EcallSmsOperator
 
@@ -49,6 +54,7 @@ with DAG(
         """The day's figures (simulated)."""
         return {"orders": 1284}
 
+    # [START howto_operator_ecall_sms_wait_for_delivery]
     report_sms = EcallSmsOperator(
         task_id="report_sms",
         address=SMS_RECIPIENTS,
@@ -58,7 +64,9 @@ with DAG(
         delivery_timeout=timedelta(minutes=30),
         delivery_poll_interval=POLL_SECONDS,
     )
+    # [END howto_operator_ecall_sms_wait_for_delivery]
 
+    # [START howto_operator_ecall_fax_fallback]
     fax_report = EcallFaxOperator(
         task_id="fax_report",
         address=FAX_RECIPIENTS,
@@ -66,5 +74,6 @@ with DAG(
         subject="Daily sales report",
         trigger_rule="all_failed",
     )
+    # [END howto_operator_ecall_fax_fallback]
 
     figures() >> report_sms >> fax_report

@@ -29,7 +29,13 @@ import os
 from collections.abc import Iterable
 
 import pendulum
-from airflow.sdk import DAG, Variable, task
+
+try:
+    from airflow.sdk import DAG, Variable, task
+except ImportError:  # Airflow 2.11
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.models import Variable
 
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 
@@ -48,20 +54,22 @@ with DAG(
     @task(show_return_value_in_logs=False)  # the numbers stay out of the task log
     def roster() -> list[str]:
         """Today's recipients: the Variable ``ecall_roster``, else ``ECALL_ROSTER``."""
-        numbers = Variable.get("ecall_roster", default=None, deserialize_json=True)
+        numbers = Variable.get("ecall_roster", None, deserialize_json=True)
         if numbers is None:
             numbers = os.environ.get("ECALL_ROSTER", DEFAULT_ROSTER).split(";")
         return [number.strip() for number in numbers if number.strip()]
 
+    # [START howto_operator_ecall_sms_mapped]
     notify = EcallSmsOperator.partial(
         task_id="notify",
         message=(
-            "Shift handover {{ dag_run.run_after.strftime('%d.%m.%Y') }}: you are number "
+            "Shift handover {{ dag_run.start_date.strftime('%d.%m.%Y') }}: you are number "
             "{{ ti.map_index + 1 }} on today's roster. Reply to your team lead if you cannot "
             "make it."
         ),
         ecall_conn_id="ecall_default",
     ).expand(address=roster())
+    # [END howto_operator_ecall_sms_mapped]
 
     @task
     def summarise(results: Iterable[dict[str, object]]) -> dict[str, int]:

@@ -30,7 +30,15 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import DAG, Param, Variable, get_current_context, task
+
+try:
+    from airflow.sdk import DAG, Param, Variable, get_current_context, task
+except ImportError:  # Airflow 2.11
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.models import Variable
+    from airflow.models.param import Param
+    from airflow.operators.python import get_current_context
 
 from airflow_provider_ecall.notifications.ecall import EcallSmsNotifier, EcallVoiceNotifier
 
@@ -40,6 +48,7 @@ TEAM_LEAD = os.environ.get("ECALL_TEAM_LEAD", "+41790000004")
 
 #: One notifier for every task (through default_args). Templates are rendered per call,
 #: so the second failing task does not inherit the first one's text.
+# [START howto_notifier_ecall_default_args]
 task_failed_sms = EcallSmsNotifier(
     address="{{ var.value.get('ecall_oncall_sms', params.oncall_sms) }}",
     message=(
@@ -47,12 +56,13 @@ task_failed_sms = EcallSmsNotifier(
     ),
     ecall_conn_id="ecall_default",
 )
+# [END howto_notifier_ecall_default_args]
 
 
 def _should_fail() -> bool:
     """The param ``simulate_failure``, overridden by the Variable ``ecall_simulate_failure``."""
     params = get_current_context()["params"]
-    override = Variable.get("ecall_simulate_failure", default=None)
+    override = Variable.get("ecall_simulate_failure", None)
     if override is not None:
         return override.strip().lower() in {"1", "true", "yes", "on"}
     return bool(params["simulate_failure"])
@@ -73,9 +83,11 @@ with DAG(
         "oncall_sms": Param(ONCALL_SMS, type="string", description="On-call SMS numbers"),
         "oncall_voice": Param(ONCALL_VOICE, type="string", description="Number to call"),
     },
+    # [START howto_notifier_ecall_dag_level]
     default_args={"retries": 0, "on_failure_callback": task_failed_sms},
     # Runs once per failed DAG run (in the DAG processor; under `airflow dags test`, in-process).
     on_failure_callback=EcallSmsNotifier(address=TEAM_LEAD, ecall_conn_id="ecall_default"),
+    # [END howto_notifier_ecall_dag_level]
 ) as dag:
 
     @task
@@ -98,6 +110,7 @@ with DAG(
         return 27
 
     @task(
+        # [START howto_notifier_ecall_escalation_list]
         on_failure_callback=[
             EcallSmsNotifier(
                 address="{{ var.value.get('ecall_oncall_sms', params.oncall_sms) }}",
@@ -115,6 +128,7 @@ with DAG(
                 ecall_conn_id="ecall_default",
             ),
         ],
+        # [END howto_notifier_ecall_escalation_list]
     )
     def settle_payments(orders: int) -> str:
         """Critical: a failure here escalates by SMS and by a voice call."""

@@ -19,7 +19,13 @@ import os
 import time
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+
+try:
+    from airflow.sdk import DAG, Param, task
+except ImportError:  # Airflow 2.11
+    from airflow import DAG
+    from airflow.decorators import task
+    from airflow.models.param import Param
 
 from airflow_provider_ecall.operators.ecall import EcallSmsOperator
 
@@ -59,6 +65,7 @@ with DAG(
         rejected = int(loaded["rows"]) // 400
         return {"rejected": rejected, "passed_pct": round(100 * (1 - rejected / loaded["rows"]), 1)}
 
+    # [START howto_operator_ecall_sms_template_file]
     send_report = EcallSmsOperator(
         task_id="send_report",
         address="{{ var.value.get('ecall_report_recipients', params.recipients) }}",
@@ -66,6 +73,7 @@ with DAG(
         message="templates/pipeline_report.j2",
         ecall_conn_id="ecall_default",
     )
+    # [END howto_operator_ecall_sms_template_file]
 
     loaded = load_orders()
     check_quality(loaded) >> send_report

@@ -27,8 +27,14 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Asset, AssetWatcher, task
+
+try:
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.sdk import DAG, Asset, AssetWatcher, task
+except ImportError as missing:  # Airflow 2.11: no asset watchers
+    raise ImportError(
+        "ecall_sms_commands needs Airflow 3.0 or newer (asset watchers run its inbound SMS trigger)"
+    ) from missing
 
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.triggers.ecall import EcallInboundSmsTrigger
@@ -39,6 +45,7 @@ SENDERS = {n.strip() for n in os.environ.get("ECALL_COMMAND_SENDERS", "+41790000
 DAGS = {d.strip() for d in os.environ.get("ECALL_COMMAND_DAGS", "ecall_pipeline_report").split(";")}
 POLL = float(os.environ.get("ECALL_REPLY_POLL", "30"))
 
+# [START howto_trigger_ecall_inbound_sms]
 inbound_sms = Asset(
     "ecall_inbound_sms",
     watchers=[
@@ -48,6 +55,7 @@ inbound_sms = Asset(
         )
     ],
 )
+# [END howto_trigger_ecall_inbound_sms]
 
 
 def parse_command(payload: dict[str, Any]) -> dict[str, Any] | None:
