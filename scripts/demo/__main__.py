@@ -5,12 +5,15 @@
    DAGs folder ``example_dags/``) and runs ``airflow db migrate`` once;
 3. points the ``ecall_default`` connection at the sandbox (``AIRFLOW_CONN_ECALL_DEFAULT``) and
    runs each example DAG with ``airflow dags test`` — ``ecall_oncall_alerting`` fails its run
-   on purpose, that is expected. The sandbox's phones (``_demo_phones``) play their part: the
+   on purpose, that is expected. The sandbox's phones (``scripts.demo.phones``) play their part: the
    report SMS of ``ecall_delivery_fallback`` is never delivered (so the report goes by fax),
    the on-call engineer answers ``ecall_ack_escalation``'s call with "ACK" (so nobody else is
    paged), and two SMS commands wait in the inbound cache for ``ecall_sms_commands``. That DAG
    runs on asset events, which need a triggerer and a scheduler ``airflow dags test`` does
-   not have: ``_demo_commands.py`` plays their part in-process;
+   not have: ``scripts.demo.commands`` plays their part in-process. ``ecall_sms_approval``
+   runs beside a real ``airflow api-server`` (its callback receiver and reminder scans):
+   after the reminder and the escalation call, the approver answers the reminder with ``1``
+   through its signed ``Answer`` URL (``scripts.demo.approval``);
 4. prints what the sandbox received (recipients masked) and what became of the SMS the phones
    sent, and exits non-zero when an expected message is missing, an unexpected one went out,
    an SMS was not taken, or a DAG run ended unexpectedly.
@@ -40,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from _demo_airflow import (
+from scripts.demo.airflow_runs import (
     ROOT,
     Run,
     airflow_env,
@@ -52,11 +55,32 @@ from _demo_airflow import (
     leaks,
     migrate,
 )
-from _demo_expect import RECIPIENTS, Received, expectations, match, table
-from _demo_phones import ACK_DAG, COMMANDS_DAG, ONCALL, UNREACHABLE, Phones
+from scripts.demo.approval import approval_step
+from scripts.demo.expect import RECIPIENTS, Received, expectations, match, table
+from scripts.demo.phones import (
+    ACK_DAG,
+    ANSWERED_DAGS,
+    APPROVAL_DAG,
+    APPROVAL_ON_CALL,
+    APPROVER,
+    COMMANDS_DAG,
+    ONCALL,
+    RECIPE_DAG,
+    RECIPE_REPLY_NUMBER,
+    UNREACHABLE,
+    Phones,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.sandbox import EcallSandbox
+
+
+def quiet_window_around_now() -> str:
+    """Quiet hours from an hour ago to an hour from now (Europe/Zurich, whole minutes)."""
+    import pendulum
+
+    now = pendulum.now("Europe/Zurich")
+    return f"{now.subtract(hours=1):%H:%M}-{now.add(hours=1):%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +132,40 @@ DAGS = (
         sandbox_env={"ECALL_ACK_TIMEOUT": "4", "ECALL_REPLY_POLL": "1"},
         not_real="it waits for an SMS reply to the account's number",
         shows=(r"no matching eCall reply within \S+", r"eCall reply \S+ from \S+ matched"),
+    ),
+    DemoDag(
+        RECIPE_DAG,
+        # Quiet hours around now, so the minor alert is held whenever the demo runs.
+        sandbox_env={
+            "ECALL_ACK_TIMEOUT": "4",
+            "ECALL_REPLY_POLL": "1",
+            "ECALL_REPLY_NUMBER": RECIPE_REPLY_NUMBER,
+            "ECALL_QUIET_HOURS": quiet_window_around_now(),
+        },
+        not_real="it waits for an SMS reply to the account's number",
+        shows=(
+            r"eCall alert: quiet hours; scheduled for \S+",
+            r"eCall sms alert sent: job \S+",
+            r"no matching eCall reply within \S+",
+            r"eCall reply \S+ from \S+ matched",
+        ),
+    ),
+    DemoDag(
+        APPROVAL_DAG,
+        # A reminder after 10 s, the call after 12 s; the approver answers once called.
+        sandbox_env={
+            "ECALL_APPROVER": APPROVER,
+            "ECALL_ON_CALL": APPROVAL_ON_CALL,
+            "ECALL_APPROVAL_REMIND_SECONDS": "10",
+            "ECALL_APPROVAL_ESCALATE_SECONDS": "12",
+        },
+        not_real="eCall would have to reach the api-server's callback receiver",
+        shows=(
+            r"EcallHITLNotifier: request \S+ \(ref \w+\) sent to \S+",
+            r"DEMO: the reminder [^\n]*",
+            r"DEMO: \S+ replied [^\n]*",
+            r"DEMO: Airflow's hitlDetails[^\n]*",
+        ),
     ),
 )
 BY_ID = {dag.dag_id: dag for dag in DAGS}
@@ -164,6 +222,8 @@ def run_all(dags: list[DemoDag], env: dict[str, str], home: Path, phones: Phones
         phones.before(dag.dag_id)
         if dag.dag_id == COMMANDS_DAG:
             run = commands_step(dag.dag_id, run_env, home, len(phones.of(COMMANDS_DAG)))
+        elif dag.dag_id == APPROVAL_DAG and phones.sandbox is not None:
+            run = approval_step(run_env, home, phones.sandbox)
         else:
             run = dags_test(dag.dag_id, run_env, home)
         state = "failed" if run.failed else "success"
@@ -199,7 +259,8 @@ def check_sandbox(sandbox: EcallSandbox, phones: Phones, home: Path) -> bool:
     print(f"\nThe sandbox received {len(received)} message(s):\n")
     print(table(pairs, extra))
     runs = _started_runs(home / "demo-logs" / f"{COMMANDS_DAG}.json")
-    outcomes = phones.outcomes(runs, _matched_replies(home / "demo-logs" / f"{ACK_DAG}.log"))
+    logs = [home / "demo-logs" / f"{dag_id}.log" for dag_id in ANSWERED_DAGS]
+    outcomes = phones.outcomes(runs, set().union(*map(_matched_replies, logs)))
     print(f"\nThe phones sent {len(outcomes)} SMS to the account (its inbound cache):\n")
     for sms, outcome, ok in outcomes:
         print(f"{'ok' if ok else 'WRONG':<5} " + sms.row(outcome))

@@ -25,6 +25,16 @@ STRANGER = "+41795550123"
 LEASED = "+41790000000"
 COMMAND = "RERUN ecall_pipeline_report"
 ACK_DAG, COMMANDS_DAG = "ecall_ack_escalation", "ecall_sms_commands"
+#: The on-call recipe, and the number its SMS go out from (replies go there; its waits read
+#: only that number, so the ACK left in the cache by ``ecall_ack_escalation`` is not theirs).
+RECIPE_DAG, RECIPE_REPLY_NUMBER = "ecall_oncall_recipe", "+41790000098"
+#: ``ecall_sms_approval``'s approver (``ECALL_APPROVER``), and the Airflow user the
+#: api-server's receiver maps that number to (``[ecall] approval_responders``).
+APPROVAL_DAG, APPROVER, APPROVER_USER = "ecall_sms_approval", "+41790000031", "alice"
+#: Who ``ecall_sms_approval``'s escalation calls (``ECALL_ON_CALL``).
+APPROVAL_ON_CALL = "+41790000032"
+#: The DAGs whose reply waits the on-call engineer answers after the call.
+ANSWERED_DAGS = {ACK_DAG: LEASED, RECIPE_DAG: RECIPE_REPLY_NUMBER}
 
 
 @dataclass(frozen=True)
@@ -65,8 +75,10 @@ class Phones:
         triggerer's loop goes on and deletes it). The demo runs ``ecall_sms_commands``
         before, so its watcher does not get this reply as one more SMS."""
         called = message.kind == "voice" and ONCALL in message.addresses
-        if self.current == ACK_DAG and called and not self._sent(ACK_DAG):
-            self._send(ACK_DAG, "reply after the call", ONCALL, "ACK, on my way")
+        dag_id = self.current
+        if dag_id in ANSWERED_DAGS and called and not self._sent(dag_id):
+            to = ANSWERED_DAGS[dag_id]
+            self._send(dag_id, "reply after the call", ONCALL, "ACK, on my way", to=to)
 
     def before(self, dag_id: str) -> None:
         """Get ready for one DAG: SMS commands go into the cache before ``ecall_sms_commands``."""
@@ -100,7 +112,7 @@ class Phones:
         found = []
         for sms in self.inbound:
             run = runs.get(f"sms__{sms.message_id}")
-            if sms.dag_id == ACK_DAG:
+            if sms.dag_id in ANSWERED_DAGS:
                 ok = sms.message_id in matched
                 found.append((sms, "matched: the chain stops" if ok else "NOT MATCHED", ok))
             elif sms.message_id not in taken:
@@ -116,7 +128,7 @@ class Phones:
     def _sent(self, dag_id: str) -> bool:
         return bool(self.of(dag_id))
 
-    def _send(self, dag_id: str, label: str, sender: str, text: str) -> None:
+    def _send(self, dag_id: str, label: str, sender: str, text: str, to: str = LEASED) -> None:
         assert self.sandbox is not None
-        message_id = self.sandbox.add_inbound(address_from=sender, address_to=LEASED, message=text)
+        message_id = self.sandbox.add_inbound(address_from=sender, address_to=to, message=text)
         self.inbound.append(Inbound(dag_id, label, message_id, sender, text))

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from _e2e_services import Proc, Processes, free_port, port_open, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-DAGS_FOLDER = Path(__file__).resolve().parent / "e2e_dags"
+from scripts.deployment.services import Proc, Processes, free_port, port_open, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
 BIN = Path(sys.executable).parent
 API_USER = "e2e"
 #: Seconds without a heartbeat before the scheduler gives up on a task's worker (default
@@ -78,6 +79,8 @@ def configure(
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{API_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
+            # Where eCall reaches the receiver: the base of the signed callback URLs.
+            "AIRFLOW__ECALL__CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
             "AIRFLOW__API__PORT": str(api_port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(24),

@@ -86,6 +86,21 @@ with _dag("e2e_delivery_wake"):
         delivery_timeout=600,
     )
 
+# The same wait, its delivery callback URL signed for its own JobID by the provider: only that
+# URL, for that job and before it expires, may wake it (``callback_signed_wake``).
+with _dag("e2e_signed_wake"):
+    EcallSmsOperator(
+        task_id="send",
+        address=NUMBERS["signed_wake"],
+        message="signed_wake: {{ run_id }}",
+        notification_address="ecall:callback",
+        ecall_conn_id="ecall_signed_wake",
+        wait_for_delivery=True,
+        deferrable=True,
+        delivery_poll_interval=HOURLY,
+        delivery_timeout=600,
+    )
+
 # Two waits for an ACK, side by side, that hear the cache only hourly: a reply callback from
 # the first one's number has to end it; the second waits for another number, so the same
 # callback must leave it waiting until its own (short) timeout, then it is skipped.

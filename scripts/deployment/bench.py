@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from _e2e_airflow import Api
-from _e2e_scenarios import RUN_TIMEOUT, wait_until
-from e2e_numbers import BENCH_FAILURES
-
 from airflow_provider_ecall.sandbox import EcallSandbox
+from scripts.deployment.components import Api
+from scripts.deployment.dags.e2e_numbers import BENCH_FAILURES
+from scripts.deployment.scenarios import RUN_TIMEOUT, wait_until
 
 FAILED_AT = re.compile(r"failed_at=(\d+\.\d+)")
 

@@ -2,7 +2,7 @@
 
 Each example is loaded from ``example_dags/`` unchanged; what it reads at parse (numbers,
 timeouts, its ``ecall_default`` connection) comes from the environment ``make e2e`` gives
-every Airflow process (``scripts/e2e.py``).
+every Airflow process (``python -m scripts.deployment``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
+EXAMPLES = Path(__file__).resolve().parents[3] / "example_dags"
 
 
 def _example_dag(name: str) -> DAG:

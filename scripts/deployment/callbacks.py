@@ -3,9 +3,14 @@ receiver (``EcallCallbackPlugin``) on the real api-server, as the sandbox's help
 call (GET, Windows-1252, eCall's time format).
 
 - ``callback_reply``: a reply callback runs the DAG scheduled on the reply asset once; the
-  same callback again answers 200 and runs nothing; an unknown token answers 404.
+  same callback five times more at once answers 200 each and records nothing (the repeat
+  key in PostgreSQL); an unknown token answers 404.
 - ``callback_delivery_wake``: a send waiting, deferred, for delivery with an hour between
   status polls finishes soon after the delivery callback names its JobID.
+- ``callback_signed_wake``: the same wait, its ``NotificationAddress`` a URL the provider
+  signed for its JobID: a forged signature, an expired URL signed with the right key, the URL
+  of another kind and the right URL naming another JobID are refused (404, 410, 404, 403) and
+  leave the task waiting; the sandbox's own delivery notification to the URL wakes it.
 - ``callback_reply_wake``: of two reply waits that hear the cache hourly, the one whose rule
   a reply callback matches finishes soon after it; the other waits on to its timeout.
 
@@ -13,30 +18,34 @@ Every reply callback is also recorded on the reply asset, so ``callback_reply`` 
 the events and runs about its own JobID: another reply (``callback_reply_wake``'s) may run
 that DAG too.
 
-The tokens never appear in any component's log (``judge_logs`` greps for :attr:`secrets`).
+The tokens, the signing key and the signed URLs' tokens never appear in any component's log
+(``judge_logs`` greps for :attr:`secrets`), nor in the task's rendered fields.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from _e2e_airflow import Api, Deployment
-from _e2e_hearing import FINISHED_TI, cache_empty, ti_state
-from _e2e_scenarios import RUN_TIMEOUT, Verdict, journal_line, requests_to, wait_until
-from e2e_numbers import NUMBERS
-
 from airflow_provider_ecall.client.privacy import mask_address
+from airflow_provider_ecall.plugins.signing import CallbackSigner
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.sandbox.callbacks import call_callback, delivery_params, reply_params
+from scripts.deployment.components import Api, Deployment
+from scripts.deployment.dags.e2e_numbers import NUMBERS
+from scripts.deployment.hearing import FINISHED_TI, cache_empty, ti_state
+from scripts.deployment.scenarios import RUN_TIMEOUT, Verdict, journal_line, requests_to, wait_until
 
 REPLY_DAG = "e2e_callback_reply"
 REPLY_ASSET = "ecall_callback_replies"
 WAKE_DAG = "e2e_delivery_wake"
+SIGNED_DAG = "e2e_signed_wake"
 REPLY_WAKE_DAG = "e2e_reply_wake"
 #: The reply that ends ``wait_ack`` (its rule: that number, the word ACK).
 REPLY_TEXT = "ack, on my way"
@@ -51,9 +60,13 @@ WAKE_LIMIT = 120.0
 DELIVERED = (8, "Delivered")
 
 
-def callback_settings(token: str) -> dict[str, str]:
-    """``[ecall]`` for every process: the receiver on, with one token."""
-    return {"AIRFLOW__ECALL__CALLBACK_TOKENS": token}
+def callback_settings(token: str, signing_key: str) -> dict[str, str]:
+    """``[ecall]`` for every process: the receiver on, with one token and one signing key
+    (``callback_base_url`` is the api-server's, set with its port)."""
+    return {
+        "AIRFLOW__ECALL__CALLBACK_TOKENS": token,
+        "AIRFLOW__ECALL__CALLBACK_SIGNING_KEYS": signing_key,
+    }
 
 
 def _call_until_recorded(url: str, params: Mapping[str, str]) -> tuple[int, int]:
@@ -92,20 +105,33 @@ class Callbacks:
     """The callback scenarios against the api-server of ``deployment``.
 
     :param token: the configured ``[ecall] callback_tokens``.
+    :param signing_key: the configured ``[ecall] callback_signing_keys``.
     """
 
     def __init__(
-        self, deployment: Deployment, sandboxes: Mapping[str, EcallSandbox], token: str
+        self,
+        deployment: Deployment,
+        sandboxes: Mapping[str, EcallSandbox],
+        token: str,
+        signing_key: str,
     ) -> None:
         self.deployment = deployment
         self.sandboxes = sandboxes
         self.token = token
+        self.signing_key = signing_key
         self.stranger = secrets.token_urlsafe(32)
+        self.signed_tokens: list[str] = []
 
     @property
     def secrets(self) -> list[str]:
-        """What no log may show: the token, and the unknown one the scenario tries."""
-        return [self.token, self.stranger]
+        """What no log may show: the token, the signing key, the signed URLs' tokens seen
+        (the MAC part), and the unknown token the scenario tries."""
+        macs = [token.rsplit(".", 1)[-1] for token in self.signed_tokens]
+        return [self.token, self.signing_key, *macs, self.stranger]
+
+    def signed_url_seen(self, url: str) -> None:
+        """Remember a signed callback URL's token, so that the log check looks for it."""
+        self.signed_tokens.append(url.rstrip("/").rsplit("/", 2)[-2])
 
     def url(self, kind: str, token: str | None = None) -> str:
         """The receiver's URL for ``kind`` (``reply`` / ``delivery``)."""
@@ -123,7 +149,11 @@ class Callbacks:
         )
         first, calls = _call_until_recorded(self.url("reply"), params)
         wait_until(lambda: bool(_runs_about(api, REPLY_JOB)), RUN_TIMEOUT)
-        repeat = call_callback(self.url("reply"), params)
+        # Five more at once, as a retrying eCall or two replicas' clients might: the metadata
+        # database's key (PostgreSQL here) takes none of them again.
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            repeats = list(pool.map(lambda _: call_callback(self.url("reply"), params), range(5)))
+        repeat = max(repeats) if len(set(repeats)) == 1 else -1
         unknown = call_callback(self.url("reply", self.stranger), params)
         time.sleep(SETTLE)
         about = _runs_about(api, REPLY_JOB)
@@ -132,10 +162,11 @@ class Callbacks:
         ok = (first, repeat, unknown) == (200, 200, 404) and events == 1
         ok = ok and [(state, saw.count(REPLY_JOB)) for state, saw in about] == [("success", 1)]
         showed = (
-            f"{first} ({calls} call), repeat {repeat}, unknown token {unknown}; "
+            f"{first} ({calls} call), 5 simultaneous repeats {repeats}, unknown token {unknown}; "
             f"{events} asset event, {len(about)} run ({states}) saw job {REPLY_JOB!r}"
         )
-        return Verdict("callback_reply", "200, repeat 200, unknown 404; 1 run", showed, ok)
+        expected = "200, 5 simultaneous repeats 200, unknown 404; 1 event, 1 run"
+        return Verdict("callback_reply", expected, showed, ok)
 
     def delivery_wake(self) -> Verdict:
         """Once the send waits deferred and the sandbox reports it delivered, the delivery
@@ -167,6 +198,68 @@ class Callbacks:
         expected = f"callback 200; success within {WAKE_LIMIT:.0f} s, <= 2 Api/State"
         return Verdict("callback_delivery_wake", expected, showed, ok)
 
+    def signed_wake(self) -> Verdict:
+        """The delivery wait of ``e2e_signed_wake``, its URL signed for its JobID: four
+        forgeries refused while it waits, then the sandbox's notification to the URL wakes it."""
+        api, box = Api(self.deployment), self.sandboxes["signed_wake"]
+        # Not delivered until the scenario says so: a first status poll that comes late (a
+        # busy machine) would otherwise find the sandbox's own delivery (2 s) and finish.
+        box.configure_delivery(never=[NUMBERS["signed_wake"]])
+        run_id = api.trigger(SIGNED_DAG)
+
+        def send_state() -> str | None:
+            return ti_state(api, SIGNED_DAG, run_id, "send")
+
+        if not wait_until(lambda: send_state() == "deferred", RUN_TIMEOUT):
+            return Verdict("callback_signed_wake", "-", "the send never deferred", False)
+        sent = box.messages[0]
+        job_id, url = str(sent.job_id), sent.params.get("NotificationAddress", "")
+        base = f"{self.deployment.api_url}/ecall/callbacks/"
+        if not url.startswith(base) or not url.endswith("/delivery"):
+            return Verdict("callback_signed_wake", "-", f"not a signed URL: {url[:40]}…", False)
+        token = url[len(base) : -len("/delivery")]
+        self.signed_tokens.append(token)
+        params = delivery_params(
+            number=NUMBERS["signed_wake"],
+            result_code=DELIVERED[0],
+            result_text=DELIVERED[1],
+            job_id=job_id,
+        )
+        signer = CallbackSigner([self.signing_key])
+        expired = signer.sign("delivery", job_id, expires=int(time.time()) - 60)
+        self.signed_tokens.append(expired)
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        refused = {
+            "forged": call_callback(self.url("delivery", forged), params),
+            "expired": call_callback(self.url("delivery", expired), params),
+            "other kind": call_callback(self.url("reply", token), params),
+            "other job": call_callback(url, {**params, "JobID": f"{job_id}-other"}),
+        }
+        time.sleep(SETTLE)
+        waiting = send_state()
+        rendered = json.dumps(api.call("GET", _ti_path(run_id)))
+        shown = token in rendered or token.rsplit(".", 1)[-1] in rendered
+        # Delivered only now: had a forgery woken the task, its poll would have found the
+        # job still pending and it would have gone on waiting (checked above).
+        box.set_status(job_id, *DELIVERED)
+        statuses = box.notify_delivery(job_id)
+        called = time.monotonic()
+        wait_until(lambda: send_state() in FINISHED_TI, WAKE_LIMIT)
+        took = time.monotonic() - called
+        state = api.wait_run(SIGNED_DAG, run_id, 30)
+        expected_refusals = {"forged": 404, "expired": 410, "other kind": 404, "other job": 403}
+        ok = refused == expected_refusals and waiting == "deferred" and not shown
+        ok = ok and statuses == [200] and state == "success" and took < WAKE_LIMIT
+        ok = ok and len(box.messages) == 1 and requests_to(box, "state") <= 2
+        answers = ", ".join(f"{name} {status}" for name, status in refused.items())
+        showed = (
+            f"{journal_line(box)}; {answers}; task {waiting} after them; URL in the task's "
+            f"fields: {shown}; the sandbox's notification {statuses}, run {state} "
+            f"{took:.0f} s after it"
+        )
+        expected = "forged 404, expired 410, other kind 404, other job 403; then success"
+        return Verdict("callback_signed_wake", expected, showed, ok)
+
     def reply_wake(self) -> Verdict:
         """Once both reply waits are deferred in the triggerer, a reply callback from
         ``wait_ack``'s number: that wait must end long before its next poll; ``wait_other``
@@ -192,6 +285,11 @@ class Callbacks:
         run = api.wait_run(REPLY_WAKE_DAG, run_id, RUN_TIMEOUT)
         seen = ReplyWake(status, ack, took, got, other_then, state("wait_other"), run, box)
         return seen.verdict()
+
+
+def _ti_path(run_id: str) -> str:
+    """The REST path of ``e2e_signed_wake``'s send in ``run_id`` (its rendered fields too)."""
+    return f"/dags/{SIGNED_DAG}/dagRuns/{run_id}/taskInstances/send"
 
 
 def _held_by_triggerer(api: Api, run_id: str) -> set[str]:

@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from _e2e_airflow import Api
-from e2e_numbers import MAPPED, NUMBERS
-
 from airflow_provider_ecall.client.privacy import mask_addresses
 from airflow_provider_ecall.sandbox import EcallSandbox
+from scripts.deployment.components import Api
+from scripts.deployment.dags.e2e_numbers import MAPPED, NUMBERS
 
 RUN_TIMEOUT = 240.0
 
@@ -171,6 +170,14 @@ def safely(name: str, judge: Callable[[], Verdict]) -> Verdict:
         return judge()
     except Exception as exc:
         return Verdict(name, "(judge crashed)", f"{type(exc).__name__}: {exc}"[:200], False)
+
+
+def safely_all(name: str, judge: Callable[[], list[Verdict]]) -> list[Verdict]:
+    """Like :func:`safely`, for a judge of several scenarios."""
+    try:
+        return judge()
+    except Exception as exc:
+        return [Verdict(name, "(judge crashed)", f"{type(exc).__name__}: {exc}"[:200], False)]
 
 
 def _secrets_in(path: Path, needles: list[str]) -> list[str]:

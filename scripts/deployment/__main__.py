@@ -10,7 +10,10 @@ scenario is judged on what its sandbox accepted. Everything is stopped at the en
 failure or Ctrl-C.
 
 Logs stay in ``.e2e/run/`` (process output, Airflow's task logs, the sandbox journals).
-``E2E_SKIP_BENCH=1`` skips the latency figures.
+``E2E_SKIP_BENCH=1`` skips the latency figures; ``E2E_SKIP_WATCHDOG=1`` the watchdog
+scenarios (``scripts/deployment/watchdog.py``, last: they stop Airflow components);
+``E2E_SKIP_APPROVALS=1`` the approval scenarios (``scripts/deployment/approvals.py``, side by
+side with the hearing-back ones; their sandbox journals are printed after the table).
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e_dags"))
-
-import _e2e_bench
-from _e2e_airflow import (
+from airflow_provider_ecall.sandbox import EcallSandbox
+from scripts.deployment import bench as _e2e_bench
+from scripts.deployment.approvals import APPROVALS, Approvals, approval_settings
+from scripts.deployment.approvals import DAG_IDS as APPROVAL_DAGS
+from scripts.deployment.callbacks import Callbacks, callback_settings
+from scripts.deployment.components import (
     ROOT,
     Api,
     Deployment,
@@ -40,15 +45,22 @@ from _e2e_airflow import (
     start_components,
     start_worker,
 )
-from _e2e_callbacks import Callbacks, callback_settings
-from _e2e_hearing import Background, Hearing, example_settings
-from _e2e_scenarios import Scenarios, Verdict, judge_logs, safely, table
-from _e2e_services import Processes, start_postgres, start_redis
-from e2e_numbers import BENCH_FAILURES, BENCH_PARALLEL
-
-from airflow_provider_ecall.sandbox import EcallSandbox
+from scripts.deployment.dags.e2e_numbers import BENCH_FAILURES, BENCH_PARALLEL
+from scripts.deployment.hearing import Background, Hearing, example_settings
+from scripts.deployment.scenarios import (
+    Scenarios,
+    Verdict,
+    judge_logs,
+    safely,
+    safely_all,
+    table,
+)
+from scripts.deployment.services import Processes, start_postgres, start_redis
+from scripts.deployment.watchdog import WatchdogScenarios, health_settings
 
 RUN_DIR = ROOT / ".e2e" / "run"
+#: Whether the watchdog scenarios run (all but ``E2E_SKIP_WATCHDOG=1``).
+WATCHDOG = os.environ.get("E2E_SKIP_WATCHDOG") != "1"
 #: One sandbox (and connection ``ecall_<name>``) per scenario and per alert destination.
 SANDBOXES = (
     "lost_answer",
@@ -66,9 +78,12 @@ SANDBOXES = (
     "watcher",
     "ack_escalation",
     "delivery_wake",
+    "signed_wake",
     "reply_wake",
+    "watchdog",
+    "approval",
 )
-#: The example DAGs (``scripts/e2e_dags/e2e_examples.py``) send through ``ecall_default``.
+#: The example DAGs (``scripts/deployment/dags/e2e_examples.py``) send through ``ecall_default``.
 DEFAULT_SANDBOX = "ack_escalation"
 #: The DAGs of the hearing-back scenarios, whose logs the leak check must have read.
 HEARING_DAGS = (
@@ -76,9 +91,12 @@ HEARING_DAGS = (
     "e2e_callback_reply",
     "e2e_delivery_reports",
     "e2e_delivery_wake",
+    "e2e_signed_wake",
     "e2e_reply_wake",
     "ecall_ack_escalation",
 )
+if APPROVALS:
+    HEARING_DAGS += APPROVAL_DAGS
 #: Every DAG a scenario runs; the DAG processor must have them all before anything starts.
 DAG_IDS = ("e2e_lost_answer", "e2e_bench_dag", *HEARING_DAGS)
 SANDBOX_USER = "e2e-user"
@@ -128,16 +146,24 @@ def workdir() -> Iterator[Path]:
 
 
 def deploy(
-    procs: Processes, work: Path, boxes: dict[str, EcallSandbox], token: str, t0: float
+    procs: Processes,
+    work: Path,
+    boxes: dict[str, EcallSandbox],
+    keys: tuple[str, str],
+    t0: float,
 ) -> Deployment:
     """Postgres, Redis, ``db migrate`` and the five Airflow components.
 
-    :param token: the callback receiver's URL token.
+    :param keys: the callback receiver's URL token and its URL signing key.
     """
     database = start_postgres(procs, work)
     broker = start_redis(procs, work)
     step(f"PostgreSQL and Redis up ({database.rsplit('@', 1)[1]}, {broker})", t0)
-    extra = {**callback_settings(token), **example_settings()}
+    extra = {**callback_settings(*keys), **example_settings()}
+    if APPROVALS:
+        extra.update(approval_settings("ecall_approval"))
+    if WATCHDOG:
+        extra.update(health_settings())
     deployment = configure(RUN_DIR / "airflow", database, broker, connections(boxes), extra)
     migrate(procs, deployment)
     step("airflow db migrate done", t0)
@@ -147,22 +173,36 @@ def deploy(
 
 
 def hearing_back(
-    deployment: Deployment, boxes: Mapping[str, EcallSandbox], callbacks: Callbacks, t0: float
+    deployment: Deployment,
+    boxes: Mapping[str, EcallSandbox],
+    callbacks: Callbacks,
+    approvals: Approvals | None,
+    t0: float,
 ) -> Background:
-    """Start the hearing-back scenarios (issue 13), each in a thread of its own."""
+    """Start the hearing-back scenarios (issue 13) and the approval ones (issue 19), each in
+    a thread of its own."""
     hearing = Hearing(deployment, boxes)
-    plays = {
+    plays: dict[str, Callable[[], Verdict | list[Verdict]]] = {
         "watcher": hearing.watcher,
         "ack_escalation": hearing.ack_escalation,
         "callback_reply": callbacks.reply,
         "callback_delivery_wake": callbacks.delivery_wake,
+        "callback_signed_wake": callbacks.signed_wake,
         "callback_reply_wake": callbacks.reply_wake,
     }
+    if approvals is not None:
+        plays["approval"] = approvals.mapped_and_unmapped
+        plays["approval_late"] = approvals.late
     return Background(plays, lambda name: step(f"{name} done", t0))
 
 
 def scenarios(
-    procs: Processes, deployment: Deployment, plays: Scenarios, callbacks: Callbacks, t0: float
+    procs: Processes,
+    deployment: Deployment,
+    plays: Scenarios,
+    callbacks: Callbacks,
+    approvals: Approvals | None,
+    t0: float,
 ) -> list[Verdict]:
     """Kill a worker mid-send first (alone), then run the other scenarios side by side."""
     worker = next(proc for proc in procs.started if proc.name == "celery-worker-1")
@@ -174,7 +214,7 @@ def scenarios(
 
     problem = plays.kill_worker_mid_send(kill)
     plays.arm_and_start()
-    hearing = hearing_back(deployment, plays.sandboxes, callbacks, t0)
+    hearing = hearing_back(deployment, plays.sandboxes, callbacks, approvals, t0)
     step("faults armed, runs triggered, hearing-back scenarios started; waiting", t0)
     judges = {
         "lost_answer": lambda: plays.judge_single_send("lost_answer", 2, state_asked=True),
@@ -208,29 +248,50 @@ def bench(api: Api, boxes: dict[str, EcallSandbox], home: Path, t0: float) -> li
     return [task.line(), *(latency.line() for latency in dag)]
 
 
+def print_journals(journals: Mapping[str, list[str]]) -> None:
+    """What the approval sandbox accepted, scenario by scenario."""
+    for name, lines in journals.items():
+        print(f"\nSandbox journal, {name}:")
+        print("\n".join(f"  {line}" for line in lines) or "  (nothing)")
+
+
 def main() -> int:
     t0 = time.monotonic()
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     (RUN_DIR / "logs").mkdir(parents=True)
     password, token = secrets.token_urlsafe(18), secrets.token_urlsafe(32)
+    signing_key = secrets.token_urlsafe(32)
     procs = Processes(RUN_DIR / "logs")
     verdicts: list[Verdict] = []
     rows: list[str] = []
     with ExitStack() as stack, workdir() as work:
         stack.callback(procs.stop_all)
         boxes = start_sandboxes(stack, password)
-        deployment = deploy(procs, work, boxes, token, t0)
-        callbacks = Callbacks(deployment, boxes, token)
+        deployment = deploy(procs, work, boxes, (token, signing_key), t0)
+        callbacks = Callbacks(deployment, boxes, token, signing_key)
+        approvals = None
+        if APPROVALS:
+            approvals = Approvals(deployment, boxes["approval"], callbacks.signed_url_seen)
         api = Api(deployment)
         api.wait_for_dags(list(DAG_IDS), 120)
         step("DAGs parsed", t0)
-        verdicts = scenarios(procs, deployment, Scenarios(api, boxes), callbacks, t0)
+        plays = Scenarios(api, boxes)
+        verdicts = scenarios(procs, deployment, plays, callbacks, approvals, t0)
         if os.environ.get("E2E_SKIP_BENCH") != "1":
             rows = bench(api, boxes, deployment.home, t0)
+        if WATCHDOG:  # last: it stops Airflow components
+            started = time.monotonic()
+            watchdog = WatchdogScenarios(
+                procs, deployment, api, boxes["watchdog"], lambda text: step(text, t0)
+            )
+            verdicts += safely_all("watchdog", watchdog.run)
+            step(f"watchdog scenarios done in {time.monotonic() - started:.0f} s", t0)
         step("stopping every process", t0)
     logs = component_logs(RUN_DIR / "logs", RUN_DIR / "airflow")
     verdicts.append(judge_logs(logs, [password, *callbacks.secrets], list(HEARING_DAGS)))
     print("\n" + table(verdicts))
+    if approvals is not None:
+        print_journals(approvals.journals)
     if rows:
         print("\n| alert | failures | median | max |\n|---|---|---|---|\n" + "\n".join(rows))
     ok = all(verdict.ok for verdict in verdicts)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = ROOT / "example_dags"
 
 
@@ -62,15 +62,27 @@ def fresh_home(home: Path) -> Path:
     return home
 
 
-def _airflow(args: list[str], env: Mapping[str, str], log: Path) -> int:
+def start_airflow(
+    args: list[str], env: Mapping[str, str], log: Path, *, group: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start ``airflow <args>``, its output to ``log``.
+
+    :param group: in a process group of its own (to stop it with everything it started).
+    """
     with log.open("w", encoding="utf-8") as out:
-        return subprocess.call(
+        return subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
+            start_new_session=group,
         )
+
+
+def _airflow(args: list[str], env: Mapping[str, str], log: Path) -> int:
+    with start_airflow(args, env, log) as proc:
+        return proc.wait()
 
 
 def migrate(env: Mapping[str, str], home: Path) -> None:
@@ -89,15 +101,20 @@ def dags_test(dag_id: str, env: Mapping[str, str], home: Path) -> Run:
 
 
 def commands_step(dag_id: str, env: Mapping[str, str], home: Path, expected: int) -> Run:
-    """Run ``scripts/_demo_commands.py``: the SMS in the cache through ``ecall_sms_commands``
+    """Run ``python -m scripts.demo.commands``: the SMS in the cache through ``ecall_sms_commands``
     (the triggerer's and the scheduler's part played in-process). Its result goes to
     ``<dag_id>.json`` next to the log."""
     log = home / "demo-logs" / f"{dag_id}.log"
-    script = ROOT / "scripts" / "_demo_commands.py"
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         code = subprocess.call(
-            [sys.executable, str(script), str(expected), str(log.with_suffix(".json"))],
+            [
+                sys.executable,
+                "-m",
+                "scripts.demo.commands",
+                str(expected),
+                str(log.with_suffix(".json")),
+            ],
             env=dict(env),
             stdout=out,
             stderr=subprocess.STDOUT,

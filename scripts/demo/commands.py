@@ -3,7 +3,7 @@ played in one process, so SMS commands go through the example DAG as in a deploy
 
 ``ecall_sms_commands`` runs on the asset events its asset watcher makes from inbound SMS.
 ``airflow dags test`` has no triggerer and no scheduler, and the manual run it makes carries
-no asset event: the DAG would find no command. This script (run by ``demo.py`` in the demo's
+no asset event: the DAG would find no command. This script (run by ``make demo`` in the demo's
 Airflow environment) does what those two components do, with Airflow's own calls:
 
 1. the triggerer's part: builds the watcher's trigger from its database row (class path and
@@ -14,9 +14,9 @@ Airflow environment) does what those two components do, with Airflow's own calls
 3. runs that run, then each run its ``TriggerDagRunOperator`` started, with the in-process
    task runner of ``dag.test()`` (``airflow dags test`` cannot run an existing run).
 
-Usage: ``_demo_commands.py EXPECTED OUT.json`` — EXPECTED SMS are waiting in the cache;
-OUT.json gets the SMS it drained (numbers masked) and the runs with their states. It exits
-non-zero when a run did not succeed.
+Usage: ``python -m scripts.demo.commands EXPECTED OUT.json`` — EXPECTED SMS are waiting in
+the cache; OUT.json gets the SMS it drained (numbers masked) and the runs with their
+states. It exits non-zero when a run did not succeed.
 Uses Airflow 3.3 internals; ``make demo`` installs Airflow 3.3.2.
 """
 

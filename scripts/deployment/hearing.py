@@ -3,7 +3,7 @@ watcher draining the inbound cache, and the acknowledge-by-SMS escalation exampl
 
 Each scenario drives itself (injects a reply when the time comes, triggers the next run) in
 a thread of its own, side by side with the other scenarios, and returns its verdict. The
-callback scenarios are in ``_e2e_callbacks.py``.
+callback scenarios are in ``callbacks.py``.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
-from _e2e_airflow import Api, Deployment
-from _e2e_scenarios import RUN_TIMEOUT, Verdict, requests_to, safely, wait_until
-from e2e_numbers import NUMBERS
-
 from airflow_provider_ecall.client.client import EcallClient
 from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.sandbox import EcallSandbox
+from scripts.deployment.components import Api, Deployment
+from scripts.deployment.dags.e2e_numbers import NUMBERS
+from scripts.deployment.scenarios import RUN_TIMEOUT, Verdict, requests_to, safely_all, wait_until
 
 #: Inbound SMS the watcher scenario injects, one at a time.
 WATCHED = 3
@@ -36,6 +35,8 @@ def example_settings() -> dict[str, str]:
         "ECALL_ONCALL_SECOND": NUMBERS["ack_second"],
         "ECALL_ACK_TIMEOUT": str(ACK_TIMEOUT),
         "ECALL_REPLY_POLL": "1",
+        # The example's SMS go out from this number and its waits read only replies to it.
+        "ECALL_REPLY_NUMBER": NUMBERS["leased"],
     }
 
 
@@ -146,15 +147,18 @@ class Background:
     """Scenarios running in daemon threads (each ends at its own timeouts; Ctrl-C does not
     wait for them); their verdicts once all are done.
 
-    :param plays: the scenarios by name, each returning its verdict.
+    :param plays: the scenarios by name, each returning its verdict (or the verdicts of the
+        scenarios it plays in one go).
     :param done: told each scenario's name when it has its verdict (a progress line).
     """
 
     def __init__(
-        self, plays: Mapping[str, Callable[[], Verdict]], done: Callable[[str], None]
+        self,
+        plays: Mapping[str, Callable[[], Verdict | list[Verdict]]],
+        done: Callable[[str], None],
     ) -> None:
         self._done = done
-        self._verdicts: dict[str, Verdict] = {}
+        self._verdicts: dict[str, list[Verdict]] = {}
         self._names = list(plays)
         self._threads = [
             threading.Thread(target=self._play, args=(name, play), name=f"e2e-{name}", daemon=True)
@@ -163,12 +167,16 @@ class Background:
         for thread in self._threads:
             thread.start()
 
-    def _play(self, name: str, play: Callable[[], Verdict]) -> None:
-        self._verdicts[name] = safely(name, play)
+    def _play(self, name: str, play: Callable[[], Verdict | list[Verdict]]) -> None:
+        def listed() -> list[Verdict]:
+            found = play()
+            return found if isinstance(found, list) else [found]
+
+        self._verdicts[name] = safely_all(name, listed)
         self._done(name)
 
     def verdicts(self) -> list[Verdict]:
-        """Every scenario's verdict, in the order given (waits for the last one)."""
+        """Every scenario's verdicts, in the order given (waits for the last one)."""
         for thread in self._threads:
             thread.join()
-        return [self._verdicts[name] for name in self._names]
+        return [verdict for name in self._names for verdict in self._verdicts[name]]

@@ -24,10 +24,20 @@ NUMBERS = {
     "ack_second": "+41791130003",
     "callback_reply": "+41791130004",
     "delivery_wake": "+41791130005",
+    "signed_wake": "+41791130009",
     "reply_wake": "+41791130006",
     "reply_other": "+41791130007",
     "leased": "+41791130099",
+    # The watchdog (issue 17): its incident SMS, and the sweeper's and notifier's alerts.
+    "watchdog_oncall": "+41791140001",
+    "watchdog_team": "+41791140002",
+    # Approvals by SMS (issue 19): the mapped approvers, and a number nobody mapped.
+    "approver": "+41791150001",
+    "approval_stranger": "+41791150002",
+    "late_approver": "+41791150003",
 }
+#: ``[ecall] approval_responders`` of the deployment: who answers as which Airflow user.
+APPROVERS = {"approver": "alice", "late_approver": "bob"}
 MAPPED = ["+41791120001", "+41791120002", "+41791120003"]
 #: How many failures each latency figure is taken over.
 BENCH_FAILURES = 20

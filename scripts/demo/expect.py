@@ -6,9 +6,16 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from _demo_phones import ONCALL, UNREACHABLE
-
 from airflow_provider_ecall.client.privacy import mask_addresses
+from scripts.demo.phones import (
+    APPROVAL_DAG,
+    APPROVAL_ON_CALL,
+    APPROVER,
+    APPROVER_USER,
+    ONCALL,
+    RECIPE_DAG,
+    UNREACHABLE,
+)
 
 #: Recipient environment variables of the example DAGs and their placeholder defaults.
 RECIPIENTS: Mapping[str, str] = {
@@ -73,7 +80,7 @@ def expectations(command_id: str | None = None) -> list[Expected]:
 
     :param command_id: the MessageID of the allowed SMS command; its report run is expected.
     """
-    return [*_first_four(), *_newer(command_id)]
+    return [*_first_four(), *_newer(command_id), *_recipe(), *_approval()]
 
 
 def _first_four() -> list[Expected]:
@@ -116,7 +123,7 @@ def _first_four() -> list[Expected]:
 
 
 def _newer(command_id: str | None) -> list[Expected]:
-    """The three newer DAGs, as the demo's phones (``_demo_phones``) make them go: the report
+    """The three newer DAGs, as the demo's phones (``scripts.demo.phones``) make them go: the report
     SMS is never delivered, the engineer answers the call with ACK, one command is allowed.
     Nothing goes to the second person (``ECALL_ONCALL_SECOND``): it would be an extra."""
     fallback, ack = "ecall_delivery_fallback", "ecall_ack_escalation"
@@ -132,6 +139,45 @@ def _newer(command_id: str | None) -> list[Expected]:
         ),
         Expected(ack, "page the on-call", "sms", ONCALL, _contains("Reply ACK to take it")),
         Expected(ack, "no ACK in time: call", "voice", ONCALL, _contains("Reply A C K")),
+    ]
+
+
+def _held(received: Received) -> bool:
+    return "refresh_dashboard" in received.message and bool(received.params.get("SendDate"))
+
+
+def _recipe() -> list[Expected]:
+    """The on-call recipe in its quiet hours: the minor alert held, the urgent page at once,
+    no ACK in time so a call, then the ACK: nobody else paged, and the failed wait's own
+    alert folds into the held one (same storm key)."""
+    recipe = RECIPE_DAG
+    return [
+        Expected(recipe, "minor: held (quiet hours)", "sms", ONCALL, _held),
+        Expected(recipe, "critical: urgent, at once", "sms", ONCALL, _contains("URGENT settle")),
+        Expected(recipe, "no ACK in time: call", "voice", ONCALL, _contains("settle_payments")),
+    ]
+
+
+def _signed_request(received: Received) -> bool:
+    return "1 Approve" in received.message and received.params.get("Answer", "").endswith(
+        "/approval"
+    )
+
+
+def _reminder(received: Received) -> bool:
+    return received.message.startswith("Reminder 1:") and _signed_request(received)
+
+
+def _approval() -> list[Expected]:
+    """The request SMS (options numbered, a signed ``Answer`` URL), the reminder, the call,
+    then, after the reply ``1``, the receiver's confirmation; no second reminder."""
+    confirmed = f"Approve: {APPROVAL_DAG}/approve_deploy, by {APPROVER_USER}"
+    called = _contains("An approval is waiting for your answer")
+    return [
+        Expected(APPROVAL_DAG, "request, 1 Approve/2 Reject", "sms", APPROVER, _signed_request),
+        Expected(APPROVAL_DAG, "reminder after 10 s", "sms", APPROVER, _reminder),
+        Expected(APPROVAL_DAG, "escalation call at 12 s", "voice", APPROVAL_ON_CALL, called),
+        Expected(APPROVAL_DAG, "reply 1: confirmation", "sms", APPROVER, _contains(confirmed)),
     ]
 
 

@@ -13,8 +13,10 @@ import re
 import xml.etree.ElementTree as ET  # our own pytest report, not untrusted input
 from pathlib import Path
 
-BEGIN = "<!-- compat-table:begin (written by scripts/compat_table.py; do not edit) -->"
+BEGIN = "<!-- compat-table:begin (written by python -m scripts.compat_matrix; do not edit) -->"
 END = "<!-- compat-table:end -->"
+#: The exit code of a row stopped at its time limit (as coreutils' ``timeout``).
+TIMED_OUT = 124
 
 
 def read_junit(path: Path) -> list[dict[str, str]]:
@@ -62,6 +64,9 @@ def _cell(cases: list[dict[str, str]], version: str) -> str:
 def render_table(summary: dict[str, object]) -> str:
     releases: dict[str, dict[str, object]] = summary["releases"]  # type: ignore[assignment]
     versions = list(releases)
+    # Summaries written before the matrix had rows per Python name the release only.
+    airflow = {v: str(data.get("airflow", v)) for v, data in releases.items()}
+    titles = [str(releases[v].get("title", f"Airflow {v}")) for v in versions]
     features: list[str] = []
     by_feature: dict[tuple[str, str], list[dict[str, str]]] = {}
     for version, data in releases.items():
@@ -70,21 +75,31 @@ def render_table(summary: dict[str, object]) -> str:
                 features.append(case["feature"])
             by_feature.setdefault((case["feature"], version), []).append(case)
     lines = [
-        "| feature | " + " | ".join(f"Airflow {v}" for v in versions) + " |",
+        "| feature | " + " | ".join(titles) + " |",
         "|---" * (len(versions) + 1) + "|",
     ]
     for feature in features:
-        cells = [_cell(by_feature.get((feature, v), []), v) for v in versions]
+        cells = [_cell(by_feature.get((feature, v), []), airflow[v]) for v in versions]
         lines.append(f"| {feature} | " + " | ".join(cells) + " |")
     totals = []
     for version in versions:
-        cases = releases[version]["tests"]  # type: ignore[index]
+        data = releases[version]
+        cases: list[dict[str, str]] = data["tests"]  # type: ignore[assignment]
         ok = sum(case["outcome"] == "passed" for case in cases)
-        totals.append(f"{ok}/{len(cases)} passed")
+        missing = f"not run: {data.get('build_error')}"
+        if data.get("exit") == TIMED_OUT:
+            missing = "stopped at the row's time limit"
+        totals.append(f"{ok}/{len(cases)} passed" if cases else missing)
     lines.append("| **tests on this release** | " + " | ".join(totals) + " |")
-    days = ", ".join(f"{v} as of {d['release_day']}" for v, d in releases.items())
+    days = ", ".join(
+        f"{airflow[v]} on Python {d.get('python', '3.11')} as of {d['release_day']}"
+        for v, d in releases.items()
+    )
     lines.append("")
-    lines.append(f"Environments: {days}. Matrix wall time: {summary['seconds']} s.")
+    lines.append(
+        f"Environments: {days}. A canary column is the next Airflow's pre-release: reported,"
+        f" not gating. Matrix wall time: {summary['seconds']} s."
+    )
     return "\n".join(lines)
 
 

@@ -1,0 +1,1 @@
+"""``make test-compat``: see :mod:`scripts.compat_matrix.__main__`."""

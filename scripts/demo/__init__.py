@@ -1,0 +1,1 @@
+"""``make demo``: see :mod:`scripts.demo.__main__`."""

@@ -1,0 +1,1 @@
+"""``make dist``: the release artifacts, built, checked and proven installed (``__main__``)."""
