@@ -1,9 +1,10 @@
 """Import cost of the provider on top of ``import airflow.sdk``, in fresh interpreters.
 
-Three variants per round, order rotated: the SDK alone; the SDK plus the Airflow base
-classes every provider resolves (``BaseHook``, ``BaseOperator``, ``BaseNotifier`` are lazy
-names in ``airflow.sdk``); the SDK plus our hook, operators and notifiers. ``-X importtime``
-then names the modules that make up the provider's share.
+Three variants per round, order rotated: the SDK alone; the SDK plus our hook, operators
+and notifiers; and the same for the previous release (its package as of ``BENCH_PREVIOUS``,
+default :data:`PREVIOUS`, unpacked from git into ``.bench/`` and put first on
+``PYTHONPATH``), so the figure stands beside the release before it, measured alike in the
+same run. ``-X importtime`` then names the modules that make up the provider's share.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
-from common import Pair, airflow_env
+from common import BENCH_DIR, ROOT, Pair, airflow_env
+
+#: The previous release: 0.1.0 as last reviewed (BENCHMARKS.md of 2026-11-25), before the
+#: delivery, reply, callback and alert-policy work.
+PREVIOUS = os.environ.get("BENCH_PREVIOUS", "54cef8a")
 
 MODULES = (
     "airflow_provider_ecall.operators.ecall, airflow_provider_ecall.notifications.ecall, "
@@ -49,31 +55,58 @@ class ImportCost:
     :param wall: ``python -c "<sdk + provider>"`` vs ``python -c "import airflow.sdk"``.
     :param inside: the provider's import statement vs ``import airflow.sdk``, both timed
         inside the same fresh interpreter (no start-up or shutdown noise).
+    :param previous: the previous release's import statement, timed the same way.
     """
 
     wall: Pair
     inside: Pair
+    previous: list[float]
+
+
+def previous_release(ref: str = PREVIOUS) -> Path:
+    """The previous release's package, unpacked from git (once) into ``.bench/``.
+
+    :return: the folder to put first on ``PYTHONPATH``.
+    """
+    folder = BENCH_DIR / f"previous-{ref}"
+    if not (folder / "airflow_provider_ecall" / "__init__.py").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "airflow_provider_ecall"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
 def measure(rounds: int) -> ImportCost:
     """Run ``rounds`` interleaved rounds (plus one dropped warm-up round)."""
     env = {**os.environ, **airflow_env()}
+    previous_env = {**env, "PYTHONPATH": f"{previous_release()}{os.pathsep}{env['PYTHONPATH']}"}
     timed = TIMED.format(modules=MODULES)
     walls: dict[str, list[float]] = defaultdict(list)
     sdk_inside: list[float] = []
     provider_inside: list[float] = []
+    previous_inside: list[float] = []
+    variants = [(SDK, env), (timed, env), ("previous", previous_env)]
     for number in range(rounds + 1):
-        order = [SDK, timed] if number % 2 else [timed, SDK]
-        for code in order:
-            elapsed, out = _run(code, env)
+        order = variants[number % 3 :] + variants[: number % 3]
+        for code, variant_env in order:
+            elapsed, out = _run(timed if code == "previous" else code, variant_env)
             if not number:
+                continue
+            if code == "previous":
+                previous_inside.append(float(out.split()[-1]))
                 continue
             walls[code].append(elapsed)
             if code == timed:
                 sdk_seconds, provider_seconds = map(float, out.split()[-2:])
                 sdk_inside.append(sdk_seconds)
                 provider_inside.append(provider_seconds)
-    return ImportCost(Pair(walls[timed], walls[SDK]), Pair(provider_inside, sdk_inside))
+    return ImportCost(
+        Pair(walls[timed], walls[SDK]), Pair(provider_inside, sdk_inside), previous_inside
+    )
 
 
 def _after_sdk() -> list[tuple[str, float, float, bool]]:

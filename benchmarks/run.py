@@ -2,7 +2,9 @@
 
 Prints the machine, one table (medians over interleaved rounds; ratios against a baseline
 measured in the same run) and the modules that dominate the import cost. Loopback only.
-``BENCH_QUICK=1`` runs fewer rounds (a smoke test of the benchmark itself).
+``BENCH_QUICK=1`` runs fewer rounds (a smoke test of the benchmark itself);
+``BENCH_ONLY=delivery`` (or ``import``, ``send``, ``callback``, comma-separated) runs only
+those rows — ``BENCH_ONLY=delivery make bench`` is the delivery waits alone (~9 min).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,7 @@ os.environ.update(
     {k: v for k, v in __import__("common").airflow_env().items() if k != "PYTHONPATH"}
 )
 
+import callbacks
 import delivery
 import imports
 import sends
@@ -34,9 +38,15 @@ ALERT_ROUNDS = 3 if QUICK else 9
 ALERTS_PER_ROUND = 10 if QUICK else 60
 IMPORT_GOAL_MS = 15.0
 SEND_GOAL = 1.10
-WAITS = 200 if QUICK else 1000
-WAIT_ROUNDS = 1 if QUICK else 2
-WAIT_GOAL = 2.0
+#: Concurrent delivery waits and the goal in Api/State queries per interval at each size.
+WAIT_SIZES = ((200, 2.0),) if QUICK else ((1000, 2.0), (10_000, 10.0))
+if QUICK:
+    delivery.SPREAD, delivery.DELAY = 10.0, 10.0
+CALLBACK_LEVELS = (100, 2_000, 10_000)
+CALLBACK_ROUNDS = 5 if QUICK else 30
+CALLBACK_GOAL = 2.0
+SECTIONS = ("import", "send", "delivery", "callback")
+ONLY = [s.strip() for s in os.environ.get("BENCH_ONLY", ",".join(SECTIONS)).split(",") if s]
 
 
 def machine() -> str:
@@ -59,6 +69,7 @@ def machine() -> str:
 def import_rows() -> tuple[list[Row], list[tuple[str, float, float]], float]:
     cost = imports.measure(IMPORT_ROUNDS)
     inside_ms = cost.inside.ours_median * 1e3
+    previous = statistics.median(cost.previous)
     low, high = (value * 1e3 for value in cost.wall.spread)
     rows = [
         Row(
@@ -68,6 +79,14 @@ def import_rows() -> tuple[list[Row], list[tuple[str, float, float]], float]:
             f"+{inside_ms:.1f} ms ({cost.inside.ratio:.1%} of sdk)",
             f"<= {IMPORT_GOAL_MS:.0f} ms",
             inside_ms <= IMPORT_GOAL_MS,
+        ),
+        Row(
+            f"  the same beside the previous release ({imports.PREVIOUS}, as baseline)",
+            milli(cost.inside.ours_median),
+            f"previous {milli(previous)}",
+            f"{cost.inside.ours_median / previous:.2f}",
+            "-",
+            None,
         ),
         Row(
             "import wall: `python -c` sdk+provider vs sdk alone",
@@ -140,37 +159,98 @@ def send_rows() -> list[Row]:
     return rows
 
 
+def _wait_row(
+    runs: dict[str, delivery.WaitRun],
+    name: str,
+    read: Callable[[delivery.WaitRun], float],
+    unit: str = "",
+    goal: tuple[str, bool | None] = ("-", None),
+) -> Row:
+    """One delivery-wait figure: the planner's, today's halving's and one poller per wait's."""
+    mine, base, per_wait = (read(runs[side]) for side in delivery.SIDES)
+    return Row(
+        name,
+        f"{mine:,.{2 if abs(mine) < 10 else 1}f}{unit}",
+        f"halving {base:,.1f}{unit}; per wait {per_wait:,.1f}{unit}",
+        f"{mine / base:.3f}" if base else "-",
+        *goal,
+    )
+
+
 def delivery_rows() -> list[Row]:
-    """The shared poller against one poller per wait (medians over the rounds)."""
-    import statistics
+    """The shared poller's planner against today's halving and one poller per wait, at each
+    size (one run per side; queries and refusals are counts, not timings)."""
+    rows: list[Row] = []
+    for waits, goal in WAIT_SIZES:
+        runs = delivery.measure(waits)
+        ours = runs["planner"]
+        rows += [
+            _wait_row(
+                runs,
+                f"{waits:,} waits, sent over {delivery.SPREAD:g} s, delivered "
+                f"{delivery.DELAY:g} s later: Api/State queries per {delivery.INTERVAL:g} s",
+                lambda r: r.per_interval,
+                goal=(f"<= {goal:g}", ours.per_interval <= goal),
+            ),
+            _wait_row(runs, "  of which eCall refused (11701), in all", lambda r: r.refused),
+            _wait_row(
+                runs,
+                "    in steady state (every wait joined, no more sends)",
+                lambda r: r.refused_steady,
+                goal=("0", ours.refused_steady == 0),
+            ),
+            _wait_row(
+                runs,
+                "    during the ramp (sends arriving, waits joining)",
+                lambda r: r.refused_ramp,
+            ),
+            _wait_row(runs, "  Api/State queries in all", lambda r: r.state_requests),
+            _wait_row(runs, "  CPU of the waiting process (user + system)", lambda r: r.cpu, " s"),
+            _wait_row(
+                runs,
+                "  peak memory growth of the waiting process",
+                lambda r: r.rss_growth_mib,
+                " MiB",
+            ),
+            _wait_row(
+                runs, "  last event after the last delivery", lambda r: r.after_delivery, " s"
+            ),
+        ]
+        wrong = {s: r.events for s, r in runs.items() if r.events != {"delivered": waits}}
+        if wrong:
+            print(f"delivery waits ended otherwise than delivered: {wrong}", flush=True)
+    return rows
 
-    pairs = delivery.measure(WAITS, WAIT_ROUNDS)
 
-    def median(side: int, read: Callable[[delivery.WaitRun], float]) -> float:
-        return statistics.median(read(pair[side]) for pair in pairs)
-
-    def row(name: str, read: Callable[[delivery.WaitRun], float], unit: str) -> Row:
-        ours, base = median(0, read), median(1, read)
-        ratio = f"{ours / base:.3f}" if base else "-"
-        return Row(name, f"{ours:,.{2 if ours < 10 else 1}f}{unit}", f"{base:,.1f}{unit}",
-                   ratio, "-", None)  # fmt: skip
-
-    rate = median(0, lambda run: run.per_interval)
-    return [
-        Row(
-            f"{WAITS:,} waits in one process: Api/State requests per {delivery.INTERVAL:g} s "
-            "interval, shared poller vs one per wait",
-            f"{rate:.2f}",
-            f"{median(1, lambda run: run.per_interval):,.1f}",
-            f"{rate / median(1, lambda run: run.per_interval):.4f}",
-            f"<= {WAIT_GOAL:g}",
-            rate <= WAIT_GOAL,
-        ),
-        row("  Api/State requests in all, the whole wait", lambda r: r.state_requests, ""),
-        row("  CPU of the waiting process (user + system)", lambda r: r.cpu, " s"),
-        row("  peak memory growth of the waiting process", lambda r: r.rss_growth_mib, " MiB"),
-        row(f"  wall until all {WAITS:,} events", lambda r: r.wall, " s"),
-    ]
+def callback_rows() -> list[Row]:
+    """Callback latency at 100, 2,000 and 10,000 deferred waits; the ratio against 100."""
+    levels = callbacks.measure(CALLBACK_LEVELS, CALLBACK_ROUNDS)
+    base = levels[0].median
+    rows = []
+    for level in levels:
+        ratio = level.median / base
+        judged = level.waits == CALLBACK_LEVELS[-1]
+        rows.append(
+            Row(
+                f"callback (delivery, resumes one wait), {level.waits:,} deferred waits",
+                milli(level.median),
+                f"{CALLBACK_LEVELS[0]:,} waits {milli(base)}",
+                f"{ratio:.3f}",
+                f"<= {CALLBACK_GOAL:g}" if judged else "-",
+                ratio <= CALLBACK_GOAL if judged else None,
+            )
+        )
+        rows.append(
+            Row(
+                "  first callback after the new waits (decodes each new row once)",
+                milli(level.first),
+                "-",
+                "-",
+                "-",
+                None,
+            )
+        )
+    return rows
 
 
 def main() -> int:
@@ -179,21 +259,37 @@ def main() -> int:
     logging.disable(logging.INFO)
     print(f"machine: {machine()}", flush=True)
     print(
-        f"rounds: import {IMPORT_ROUNDS} x 2 variants, per send {SEND_ROUNDS} x {PER_ROUND}, "
+        f"rounds: import {IMPORT_ROUNDS} x 3 variants, per send {SEND_ROUNDS} x {PER_ROUND}, "
         f"10k {BIG_ROUNDS}, notifier {ALERT_ROUNDS} x {ALERTS_PER_ROUND}, "
-        f"delivery waits {WAIT_ROUNDS} x {WAITS:,} per side "
-        "(sends: each after one dropped warm-up round; A/B order alternates, for the delivery "
-        "waits too)\n",
+        f"delivery waits 1 x {' and '.join(f'{n:,}' for n, _ in WAIT_SIZES)} per side, "
+        f"callbacks {CALLBACK_ROUNDS} per level "
+        "(sends: each after one dropped warm-up round; A/B order alternates)",
         flush=True,
     )
-    rows, modules, provider_ms = import_rows()
-    rows += send_rows()
-    rows += delivery_rows()
+    chosen = f"rows: {', '.join(ONLY)} (BENCH_ONLY)\n" if set(ONLY) != set(SECTIONS) else ""
+    print(chosen, flush=True)
+    unknown = sorted(set(ONLY) - set(SECTIONS))
+    if unknown:
+        print(f"BENCH_ONLY: unknown section(s) {unknown}; known: {', '.join(SECTIONS)}")
+        return 2
+    rows: list[Row] = []
+    modules: list[tuple[str, float, float]] = []
+    provider_ms = 0.0
+    if "import" in ONLY:
+        rows, modules, provider_ms = import_rows()
+    if "send" in ONLY:
+        rows += send_rows()
+    if "delivery" in ONLY:
+        rows += delivery_rows()
+    if "callback" in ONLY:
+        rows += callback_rows()
     print_table(rows)
-    print(f"\nprovider imports after airflow.sdk (-X importtime, cumulative): {provider_ms:.1f} ms")
-    print("largest self times among them (median of 3, ms self / cumulative):")
-    for name, own, total in modules:
-        print(f"  {own:6.2f} / {total:6.2f}  {name}")
+    if "import" in ONLY:
+        cost = f"{provider_ms:.1f} ms"
+        print(f"\nprovider imports after airflow.sdk (-X importtime, cumulative): {cost}")
+        print("largest self times among them (median of 3, ms self / cumulative):")
+        for name, own, total in modules:
+            print(f"  {own:6.2f} / {total:6.2f}  {name}")
     return 0
 
 
