@@ -117,6 +117,8 @@ class EcallDeliveryTrigger(BaseTrigger):
         """Wait for the shared poller's rounds until the jobs are final or time is up."""
         import asyncio
 
+        from airflow_provider_ecall.triggers._timing import within
+
         poller = self._poller()
         waiter = poller.join(self.job_ids, _moment(self.sent_after), self.poll_interval)
         report = DeliveryReport.build(self.job_ids, {})
@@ -128,7 +130,7 @@ class EcallDeliveryTrigger(BaseTrigger):
                     yield self._event("timeout", report, f"still waiting: {report.summary()}")
                     return
                 try:
-                    latest = await asyncio.wait_for(waiter.next_round(), timeout=left)
+                    latest = await within(waiter.next_round(), left)
                 except asyncio.TimeoutError:
                     continue
                 if latest.error is not None:

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
 
 from airflow_provider_ecall.client.errors import EcallError, EcallRequestError
+from airflow_provider_ecall.triggers._timing import within
 from airflow_provider_ecall.triggers.replies import InboundReply
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ class InboundHub:
                 delay = min(max(delay * 2, self.poll_interval), 300.0)
                 log.exception("eCall inbound cache (%s): the drain failed", self.key.conn_id)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await within(self._wake.wait(), delay)
 
     async def _get_client(self) -> EcallClient:
         if self._client is None:

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final
 
 from airflow_provider_ecall.client.planner import Answer, QueryPlanner, Want
+from airflow_provider_ecall.triggers._timing import within
 
 if TYPE_CHECKING:
     from airflow_provider_ecall.client.client import EcallClient
@@ -157,7 +158,7 @@ class DeliveryPoller:
             if left <= 0:
                 return
             try:
-                await asyncio.wait_for(self._joined.wait(), timeout=left)
+                await within(self._joined.wait(), left)
             except asyncio.TimeoutError:
                 return
 

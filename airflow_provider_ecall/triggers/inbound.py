@@ -18,6 +18,7 @@ from airflow_provider_ecall.client.privacy import mask_address
 from airflow_provider_ecall.client.responses import read_timestamp
 from airflow_provider_ecall.client.validation import international_number
 from airflow_provider_ecall.triggers._hub import HubKey, InboundHub, hub_for
+from airflow_provider_ecall.triggers._timing import within
 from airflow_provider_ecall.triggers.replies import InboundReply, ReplyRule, normalize_number
 from airflow_provider_ecall.utils.compat import require_airflow
 
@@ -227,7 +228,7 @@ class EcallReplyTrigger(BaseTrigger):
                     yield TriggerEvent({"status": "timeout", "deadline": self.deadline})  # type: ignore[no-untyped-call]
                     return
                 try:
-                    handoff = await asyncio.wait_for(subscription.next(), timeout=left)
+                    handoff = await within(subscription.next(), left)
                 except asyncio.TimeoutError:
                     continue
                 if not rule.matches(handoff.reply):
