@@ -150,8 +150,10 @@ def reminder_text(request: ApprovalRequest, number: int, *, max_pages: int = 2) 
 def escalation_text(subject: str, code: str) -> str:
     """The voice call's text: what waits, its code spelt out, where to answer."""
     spelt = " ".join(code)
+    said = _one_line(subject).rstrip(" .")
+    ending = "" if said.endswith(("?", "!")) else "."
     return truncate(
-        f"An approval is waiting for your answer: {_one_line(subject)}. "
+        f"An approval is waiting for your answer: {said}{ending} "
         f"Its reference is {spelt}. Please answer the SMS or in Airflow.",
         1000,
     )

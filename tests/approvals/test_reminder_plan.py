@@ -78,3 +78,8 @@ def test_a_reminder_repeats_the_options_and_code_and_the_call_spells_the_code() 
         "2 Reject",
     ]
     assert "reference is K 7 Q 2" in escalation_text("Deploy build 1234?", "K7Q2")
+    # One sentence end, whatever the subject ends with (a voice reads "?." aloud oddly).
+    asked = escalation_text("Deploy build 1234?", "K7Q2")
+    assert "answer: Deploy build 1234? Its reference" in asked
+    assert "answer: Deploy now. Its reference" in escalation_text("Deploy now.", "K7Q2")
+    assert "answer: Deploy now. Its reference" in escalation_text("Deploy now", "K7Q2")
