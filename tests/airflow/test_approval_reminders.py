@@ -136,7 +136,7 @@ def test_the_plan_in_xcom_is_sealed_and_the_escalation_calls(
     assert call.job_id == request_job_id(waiting.ti_id, "v1")
     code = " ".join(short_code(waiting.ti_id))
     assert call.message == (
-        "An approval is waiting for your answer: Deploy approve_deploy to production?. "
+        "An approval is waiting for your answer: Deploy approve_deploy to production? "
         f"Its reference is {code}. Please answer the SMS or in Airflow."
     )
 
