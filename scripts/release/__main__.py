@@ -11,7 +11,8 @@ installed the way a user installs it.
      hook (connection type ``ecall``) and its notifiers;
    - the callback plugin loads, once, without import errors;
    - the console scripts run: ``ecall-sandbox`` serves on a free port and
-     ``ecall-sandbox-inject`` caches an inbound SMS in it;
+     ``ecall-sandbox-inject`` caches an inbound SMS in it; ``ecall-watchdog --help`` runs and,
+     without its settings, ``ecall-watchdog`` stops with exit code 2 naming the first one;
    - the sandbox pytest plugin is found: a test file that uses its ``ecall_sandbox_connection``
      fixture sends an SMS through ``EcallHook`` and sees it arrive.
 

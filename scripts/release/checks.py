@@ -67,6 +67,15 @@ try:
 finally:
     server.terminate()
     server.wait(timeout=10)
+
+unset = {k: v for k, v in os.environ.items() if not k.startswith("ECALL_WATCHDOG_")}
+helped = subprocess.run(["ecall-watchdog", "--help"], capture_output=True, text=True, timeout=60)
+assert helped.returncode == 0 and "ecall-watchdog" in helped.stdout, helped
+refused = subprocess.run(
+    ["ecall-watchdog"], capture_output=True, text=True, timeout=60, env=unset
+)
+assert refused.returncode == 2 and "ECALL_WATCHDOG_AIRFLOW_URL" in refused.stderr, refused
+print(f"ecall-watchdog runs; without settings it stops: {refused.stderr.strip()[:60]}...")
 """
 
 #: A user's test file: the ``ecall_sandbox_connection`` fixture comes from the installed
