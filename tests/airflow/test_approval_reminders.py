@@ -21,16 +21,25 @@ from airflow_provider_ecall.approvals.plan import PLAN_KEY, open_plan
 from airflow_provider_ecall.plugins.signing import CallbackSigner
 from airflow_provider_ecall.sandbox import EcallSandbox
 from airflow_provider_ecall.utils.compat import airflow_at_least
+from tests.airflow.approval_support import (
+    ALICE,
+    BASE,
+    BOB,
+    REQUESTED,
+    Waiting,
+    answers,
+    reply_to_sms,
+    run_with,
+    staged,
+)
 from tests.airflow.conftest import SIGNING_KEY
-from tests.airflow.test_approval_requests import _reply, replies, staged
-from tests.airflow.test_approvals import ALICE, BOB, REQUESTED, Waiting, answers, run_with
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from airflow_provider_ecall.plugins.reminders import ReminderScanner, Sent
 
-__all__ = ["answers", "replies", "run_with", "staged"]  # fixtures shared with those modules
+__all__ = ["answers", "run_with", "staged"]  # fixtures from approval_support
 
 pytestmark = [
     pytest.mark.compat(feature="Approvals by SMS: reminders and escalation", since="3.1"),
@@ -167,15 +176,13 @@ def ask(operator: Any, ti: Any, **more: Any) -> float:
     from airflow_provider_ecall.notifications.hitl import EcallHITLNotifier
 
     asked = time.time()
-    EcallHITLNotifier(address=REQUESTED, base_url="https://airflow.example.com", **more)(
-        {"task": operator, "ti": ti}
-    )
+    EcallHITLNotifier(address=REQUESTED, base_url=BASE, **more)({"task": operator, "ti": ti})
     return asked
 
 
 def test_a_staged_reminder_is_answered_through_its_url_and_nothing_follows(
     staged: Callable[..., tuple[Any, Any]],
-    replies: TestClient,
+    answers: TestClient,
     ecall_sandbox_connection: EcallSandbox,
 ) -> None:
     sandbox = ecall_sandbox_connection
@@ -184,7 +191,7 @@ def test_a_staged_reminder_is_answered_through_its_url_and_nothing_follows(
     assert outcomes(scanner().scan(t0 + 11 * MINUTE)) == [("r1", "sent")]
     [reminder] = sends(sandbox, "-r1")
     assert reminder.message.startswith("Reminder 1: Ship it?\n")
-    assert _reply(replies, reminder, "1", ALICE) == 200
+    assert reply_to_sms(answers, reminder, "1", ALICE) == 200
     assert outcomes(scanner().scan(t0 + 40 * MINUTE)) == []
     assert [m.job_id[-2:] for m in sandbox.messages if request_of(m.job_id)] == ["-n", "r1"]
     assert [m.message for m in sandbox.messages if ALICE in m.addresses] == [
@@ -194,7 +201,7 @@ def test_a_staged_reminder_is_answered_through_its_url_and_nothing_follows(
 
 def test_an_answer_after_the_scan_listed_the_request_stops_its_reminder(
     staged: Callable[..., tuple[Any, Any]],
-    replies: TestClient,
+    answers: TestClient,
     ecall_sandbox_connection: EcallSandbox,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -206,7 +213,7 @@ def test_an_answer_after_the_scan_listed_the_request_stops_its_reminder(
     opened = ReminderScanner._open
 
     def answered_meanwhile(self: ReminderScanner, pending: Any) -> Any:
-        assert _reply(replies, request, "2", BOB) == 200  # between the listing and the send
+        assert reply_to_sms(answers, request, "2", BOB) == 200  # between the listing and the send
         return opened(self, pending)
 
     monkeypatch.setattr(ReminderScanner, "_open", answered_meanwhile)

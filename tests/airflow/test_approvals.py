@@ -5,25 +5,33 @@ Airflow's own route function — or refuses them, by SMS."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_ecall.approvals.ids import request_of, short_code
-from airflow_provider_ecall.sandbox import EcallSandbox
-from airflow_provider_ecall.sandbox.callbacks import reply_params
-from airflow_provider_ecall.utils.compat import DAG, airflow_at_least
-from tests.airflow.conftest import CALLBACK_TOKEN, SIGNING_KEY, forget_callbacks, ti_states
+from airflow_provider_ecall.approvals.ids import short_code
+from airflow_provider_ecall.utils.compat import airflow_at_least
+from tests.airflow.approval_support import (
+    ALICE,
+    BASE,
+    BOB,
+    REQUESTED,
+    STRANGER,
+    Script,
+    Waiting,
+    answers,
+    hitl_detail,
+    run_with,
+    texts_to,
+)
+from tests.airflow.conftest import ti_states
 
 if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun
-    from fastapi.testclient import TestClient
+
+__all__ = ["answers", "run_with"]  # fixtures from approval_support
 
 pytestmark = [
     pytest.mark.compat(
@@ -36,179 +44,6 @@ pytestmark = [
         not airflow_at_least("3.3"), reason="dag.test() waits for a HITL answer from 3.3"
     ),
 ]
-
-ALICE, BOB, STRANGER, REQUESTED = "+41791112233", "+41791112244", "+41791112255", "+41790000001"
-LEASED = "+41790000000"
-BASE = "https://airflow.example.com"
-
-
-def approval_dag(extra: str = "", notifier: str = "") -> str:
-    return f"""
-    from airflow.providers.standard.operators.hitl import ApprovalOperator
-    from airflow_provider_ecall.notifications.hitl import EcallHITLNotifier
-
-    with DAG("approve_deploy", schedule=None, start_date=START) as dag:
-        ApprovalOperator(
-            task_id="approve",
-            subject="Deploy {{{{ dag.dag_id }}}} to production?",
-            body="Build 1234 passed its checks.",
-            notifiers=[EcallHITLNotifier(address="{REQUESTED}", base_url="{BASE}"{notifier})],
-            {extra}
-        )
-    """
-
-
-@dataclass
-class Waiting:
-    """The request SMS of a DAG run under ``dag.test()`` (which runs in the main thread:
-    the task runner sets signal handlers), and replies to it from a helper thread."""
-
-    sandbox: EcallSandbox
-    receiver: TestClient
-    sms: Any = None
-    ti_id: str = ""
-    last: str = ""
-
-    def request(self, timeout: float = 60) -> Any:
-        """The request SMS, once the task waits for its answer."""
-        deadline = time.monotonic() + timeout
-        while self.sms is None and time.monotonic() < deadline:
-            found = [m for m in self.sandbox.messages if (m.job_id or "").endswith("-n")]
-            if found and _waiting():
-                self.sms = found[-1]
-                self.ti_id = request_of(self.sms.job_id) or ""
-            time.sleep(0.2)
-        assert self.sms is not None, "no approval request was sent"
-        return self.sms
-
-    def reply(self, text: str, sender: str, *, signed: bool = True, job: bool = True) -> str:
-        sms = self.request()
-        path = urlsplit(sms.params["Answer"]).path.removeprefix("/ecall")
-        if not signed:
-            path = f"/callbacks/{CALLBACK_TOKEN}/approval"
-        params = reply_params(
-            address_from=sender,
-            address_to=LEASED,
-            message=text,
-            job_id=sms.job_id if job else None,
-        )
-        self.last = f"{path}?{urlencode(params)}"
-        return self.again()
-
-    def again(self) -> str:
-        """The last reply's callback once more, exactly as before (eCall repeating it)."""
-        answer = self.receiver.get(self.last)
-        assert answer.status_code == 200, answer.text
-        return answer.text
-
-
-def _states() -> set[str]:
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        return {str(ti.state) for ti in session.query(TaskInstance)}
-
-
-def _waiting() -> bool:
-    return bool(_states() & {"deferred", "awaiting_input"})
-
-
-def _release(waiting: Waiting, within: float = 120) -> None:
-    """End a run whose script failed, so that ``dag.test()`` returns and the test reports the
-    failure instead of hanging (the task runner's signal handlers replace pytest-timeout's):
-    bob rejects where a request can be answered, else the waiting task is failed directly."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    deadline, answered = time.monotonic() + within, False
-    while time.monotonic() < deadline:
-        states = _states()
-        if states and states <= {"success", "failed", "skipped", "upstream_failed"}:
-            return
-        if states & {"deferred", "awaiting_input"}:
-            if not answered and waiting.sms is not None:
-                answered = True
-                forget_callbacks()
-                with contextlib.suppress(Exception):
-                    waiting.reply("2", BOB)
-                time.sleep(5)
-                continue
-            with create_session() as session:
-                for ti in session.query(TaskInstance):
-                    if str(ti.state) in {"deferred", "awaiting_input"}:
-                        ti.state = "failed"
-            return
-        time.sleep(0.5)
-
-
-def texts_to(sandbox: EcallSandbox, number: str) -> list[str]:
-    return [m.message for m in sandbox.messages if number in m.addresses]
-
-
-@pytest.fixture
-def answers(monkeypatch: pytest.MonkeyPatch, airflow_home: object) -> TestClient:
-    """The receiver with approvals on: alice and bob mapped, signed URLs configured."""
-    from airflow.api_fastapi.app import init_auth_manager
-    from fastapi.testclient import TestClient
-
-    from airflow_provider_ecall.plugins.approvals import read_responders
-    from airflow_provider_ecall.plugins.ecall import ReceiverSettings, build_app
-
-    monkeypatch.setenv("AIRFLOW__ECALL__CALLBACK_BASE_URL", BASE)
-    monkeypatch.setenv("AIRFLOW__ECALL__CALLBACK_SIGNING_KEYS", SIGNING_KEY)
-    init_auth_manager()
-    forget_callbacks()
-    responders = read_responders(f"{ALICE}=alice 0041791112244=bob:Bob")
-    settings = ReceiverSettings((CALLBACK_TOKEN,), (SIGNING_KEY,), responders=responders)
-    return TestClient(build_app(settings))
-
-
-Script = Callable[[Waiting], None]
-
-
-@pytest.fixture
-def run_with(
-    load_dag: Callable[..., DAG], ecall_sandbox_connection: EcallSandbox, answers: TestClient
-) -> Callable[[str, Script], tuple[DagRun, Waiting]]:
-    """Run the approval DAG (``extra`` operator arguments; ``notifier``: more notifier
-    arguments, starting with ``, ``) while ``script`` replies from a thread; a script that
-    fails still releases the run (bob rejects) and fails the test."""
-
-    def go(extra: str, script: Script, notifier: str = "") -> tuple[DagRun, Waiting]:
-        dag = load_dag(approval_dag(extra, notifier))
-        waiting = Waiting(ecall_sandbox_connection, answers)
-        failed: list[BaseException] = []
-
-        def replies() -> None:
-            try:
-                script(waiting)
-            except BaseException as exc:
-                failed.append(exc)
-                _release(waiting)
-
-        thread = threading.Thread(target=replies)
-        thread.start()
-        run = dag.test()
-        thread.join(60)
-        if failed:
-            raise failed[0]
-        return run, waiting
-
-    return go
-
-
-def _detail(ti_id: str) -> Any:
-    import uuid
-
-    from airflow.models.hitl import HITLDetail
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        key = uuid.UUID(ti_id) if airflow_at_least("3.2") else ti_id
-        detail = session.get(HITLDetail, key)
-        session.expunge_all()
-        return detail
 
 
 def test_the_request_sms_asks_with_numbered_options_a_link_and_a_signed_answer_url(
@@ -233,7 +68,7 @@ def test_the_request_sms_asks_with_numbered_options_a_link_and_a_signed_answer_u
 
     assert seen == ["OK"]
     assert ti_states(run)["approve"][0] == "success"
-    detail = _detail(ti_id)
+    detail = hitl_detail(ti_id)
     assert detail.chosen_options == ["Approve"]
     assert detail.responded_by == {"id": "alice", "name": "alice"}
     assert texts_to(waiting.sandbox, ALICE) == ["Approve: approve_deploy/approve, by alice"]
@@ -253,7 +88,7 @@ def test_refused_replies_record_nothing_and_say_why_then_a_mapped_user_answers(
         w.reply("1", ALICE)
         w.reply("yes please", BOB)
         w.reply("3", BOB)
-        pending.append(_detail(w.ti_id).responded_at)
+        pending.append(hitl_detail(w.ti_id).responded_at)
         w.reply("reject", BOB)
         repeats.append(w.again())  # the same callback again
         w.reply("1", BOB)  # a second answer, after the first
@@ -274,7 +109,7 @@ def test_refused_replies_record_nothing_and_say_why_then_a_mapped_user_answers(
         f"Not recorded ({WHAT}): this request was already answered",
     ]
     assert ti_states(run)["approve"][0] == "success"
-    detail = _detail(waiting.ti_id)
+    detail = hitl_detail(waiting.ti_id)
     assert detail.chosen_options == ["Reject"]
     assert detail.responded_by == {"id": "bob", "name": "Bob"}
 
@@ -292,7 +127,7 @@ def test_a_reply_without_job_id_names_its_request_by_code(
         f"Approve: {WHAT}, by alice",
     ]
     assert ti_states(run)["approve"][0] == "success"
-    assert _detail(waiting.ti_id).responded_by == {"id": "alice", "name": "alice"}
+    assert hitl_detail(waiting.ti_id).responded_by == {"id": "alice", "name": "alice"}
 
 
 def _time_out(w: Waiting) -> None:
@@ -313,7 +148,7 @@ def test_a_reply_after_the_timeout_is_refused(
     run, waiting = run_with('response_timeout=timedelta(seconds=1), defaults="Reject",', _time_out)
     waiting.reply("1", ALICE)
     assert ti_states(run)["approve"][0] == "success"
-    detail = _detail(waiting.ti_id)
+    detail = hitl_detail(waiting.ti_id)
     assert detail.chosen_options == ["Reject"]
     assert detail.responded_by is None
     assert texts_to(waiting.sandbox, ALICE) == [
