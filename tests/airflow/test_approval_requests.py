@@ -108,3 +108,33 @@ def test_a_request_no_longer_waiting_is_refused(
     assert texts_to(ecall_sandbox_connection, ALICE) == [
         f"Not recorded ({WHAT}): this request is no longer waiting (timed out or finished)"
     ]
+
+
+def test_a_reply_to_a_superseded_request_is_refused(
+    staged: Callable[..., tuple[Any, Any]],
+    answers: TestClient,
+    ecall_sandbox_connection: EcallSandbox,
+) -> None:
+    """The task was cleared or retried after the request went out: Airflow gave its next try
+    a new task instance id, so a reply to the old request's SMS answers nothing."""
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    operator, ti = staged()
+    _ask(operator, ti)
+    (sms,) = ecall_sandbox_connection.messages
+    with create_session() as session:
+        current = session.get(TaskInstance, ti.id)
+        current.prepare_db_for_next_try(session)  # what a clear or a retry does
+        current.state = "deferred"
+    assert reply_to_sms(answers, sms, "1", ALICE) == 200
+    with create_session() as session:
+        answered = session.scalar(
+            select(func.count()).select_from(HITLDetail).where(HITLDetail.responded_at.is_not(None))
+        )
+    assert answered == 0
+    assert texts_to(ecall_sandbox_connection, ALICE) == [
+        "Not recorded: this request no longer exists (the task was cleared or re-run)"
+    ]
