@@ -117,13 +117,13 @@ class EcallHook(BaseHook):
         those of :class:`~airflow_provider_ecall.client.SmsMessage`; ``callback`` defaults to
         the connection's ``default_callback``. ``answer`` (or a ``notification_address``
         entry) ``"ecall:callback"`` becomes the callback receiver's URL signed for this
-        send's JobID (:mod:`~airflow_provider_ecall.hooks._callback_urls`).
+        send's JobID (:mod:`~airflow_provider_ecall.hooks.callback_urls`).
 
         :param skip_existing: do not send a JobID eCall already has.
         :raises EcallError: validation (nothing sent), refusal, or a passing failure.
         """
         from airflow_provider_ecall.client.messages import SmsMessage
-        from airflow_provider_ecall.hooks._callback_urls import put_callback_urls
+        from airflow_provider_ecall.hooks.callback_urls import put_callback_urls
 
         put_callback_urls(fields)
         if fields.get("callback") is None:

@@ -54,13 +54,6 @@ HITL_FEATURE: Final = "approvals by SMS (EcallHITLNotifier, human-in-the-loop ta
 HITL_SINCE: Final = "3.1"
 
 
-def answers_configured() -> bool:
-    """Whether the provider can give eCall a signed ``Answer`` URL (both settings set)."""
-    base = conf.get("ecall", "callback_base_url", fallback="") or ""
-    keys = conf.get("ecall", "callback_signing_keys", fallback="") or ""
-    return bool(base.strip() and keys.strip())
-
-
 class EcallHITLNotifier(BaseNotifier):
     """Send a human-in-the-loop request by SMS, to be answered by SMS reply.
 
@@ -190,6 +183,7 @@ class EcallHITLNotifier(BaseNotifier):
         from airflow_provider_ecall.approvals.ids import APPROVAL, request_job_id
         from airflow_provider_ecall.approvals.texts import request_text
         from airflow_provider_ecall.client.privacy import mask_addresses
+        from airflow_provider_ecall.hooks.callback_urls import callback_urls_configured
 
         found = self.request(context)
         if found is None:
@@ -200,7 +194,7 @@ class EcallHITLNotifier(BaseNotifier):
             "message": request_text(request, max_pages=self.max_pages),
             "job_id": request_job_id(ti_id, "n"),
         }
-        if answers_configured():
+        if callback_urls_configured():
             fields["answer"] = APPROVAL
         else:
             self.log.warning(

@@ -139,8 +139,8 @@ def _send(plan: ReminderPlan, ti_id: str, send: str, job_id: str) -> int:
         escalation_text,
         reminder_text,
     )
+    from airflow_provider_ecall.hooks.callback_urls import callback_urls_configured
     from airflow_provider_ecall.hooks.ecall import EcallHook
-    from airflow_provider_ecall.notifications.hitl import answers_configured
 
     hook, code = EcallHook(ecall_conn_id=plan.conn_id), short_code(ti_id)
     if send == "v1":
@@ -158,7 +158,7 @@ def _send(plan: ReminderPlan, ti_id: str, send: str, job_id: str) -> int:
             "message": reminder_text(request, int(send[1:]), max_pages=plan.max_pages),
             "job_id": job_id,
         }
-        if answers_configured():
+        if callback_urls_configured():
             fields["answer"] = APPROVAL
         result = hook.send_sms(**fields, skip_existing=True, truncate=True)
     return sum(1 for batch in result.batches if not batch.skipped)

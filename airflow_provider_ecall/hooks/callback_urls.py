@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 CALLBACK: Final = "ecall:callback"
 
 
+def _settings() -> tuple[str, str]:
+    """``[ecall] callback_base_url`` and ``callback_signing_keys``, as set ("" when not)."""
+    base = conf.get("ecall", "callback_base_url", fallback="") or ""
+    return base.strip(), (conf.get("ecall", "callback_signing_keys", fallback="") or "").strip()
+
+
+def callback_urls_configured() -> bool:
+    """Whether a send can be given signed callback URLs (both settings set)."""
+    return all(_settings())
+
+
 def _url(kind: str, job_id: str) -> str:
     from airflow_provider_ecall.plugins.signing import (
         CallbackSigner,
@@ -33,8 +44,8 @@ def _url(kind: str, job_id: str) -> str:
         signed_callback_url,
     )
 
-    base = conf.get("ecall", "callback_base_url", fallback="") or ""
-    keys = read_keys(conf.get("ecall", "callback_signing_keys", fallback="") or "")
+    base, setting = _settings()
+    keys = read_keys(setting)
     if not base or not keys:
         raise EcallValidationError(
             "notification_address" if kind == "delivery" else "answer",
