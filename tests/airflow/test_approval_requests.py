@@ -138,3 +138,22 @@ def test_a_reply_to_a_superseded_request_is_refused(
     assert texts_to(ecall_sandbox_connection, ALICE) == [
         "Not recorded: this request no longer exists (the task was cleared or re-run)"
     ]
+
+
+def test_without_the_callback_settings_the_request_goes_without_an_answer_url(
+    staged: Callable[..., tuple[Any, Any]],
+    ecall_sandbox_connection: EcallSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    operator, ti = staged()
+    monkeypatch.delenv("AIRFLOW__ECALL__CALLBACK_SIGNING_KEYS")
+    with caplog.at_level("WARNING"):
+        _ask(operator, ti)
+    (sms,) = ecall_sandbox_connection.messages
+    assert "Answer" not in sms.params
+    assert f"ref {short_code(str(ti.id))}" in sms.message  # still answerable by code, or in the UI
+    # Airflow 3.1+ logs through structlog (to the console), 2.x-style logging to caplog.
+    said = caplog.text + "".join(capfd.readouterr())
+    assert "SMS replies cannot reach Airflow" in said
