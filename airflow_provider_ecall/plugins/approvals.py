@@ -185,7 +185,9 @@ def record_answer(
     key = _id_key(ti_id)
     ti = session.get(_compat.TaskInstance, key)
     detail = None if ti is None else session.get(_compat.HITLDetail, key)
-    if ti is None or detail is None:
+    # A new try has a new task instance id; from Airflow 3.4 (seen in 3.4.0b2) the old try's
+    # row stays, archived: its working_set is NULL, the live try's is true.
+    if ti is None or detail is None or getattr(ti, "working_set", True) is not True:
         return _refused("this request no longer exists (the task was cleared or re-run)", ti_id)
     what = f"{ti.dag_id}/{ti.task_id}"
     stale = _stale(detail, str(getattr(ti.state, "value", ti.state)))
